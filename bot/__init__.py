@@ -1,0 +1,1 @@
+"""Composition root: settings, start-up and shutdown of the bot process."""

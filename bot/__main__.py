@@ -1,0 +1,35 @@
+"""`python -m bot`: validate the configuration, then run until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from bot.logs import setup_logging
+from bot.settings import SettingsError, load_settings
+from services.catalog import CatalogError
+from services.migrations import MigrationError
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, settings.secrets())
+
+    from bot.app import run  # after logging is set, so import-time logs are redacted too
+
+    try:
+        asyncio.run(run(settings))
+    except (CatalogError, MigrationError) as exc:
+        print(f"Start-up error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

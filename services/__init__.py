@@ -1,0 +1,1 @@
+"""Domain services. Nothing here imports aiogram: every service can be driven from a script."""

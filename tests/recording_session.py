@@ -1,0 +1,97 @@
+"""A Telegram session that records every outgoing method and answers without a network.
+
+Answers are made up from the method's return type (a Message for send*, True for bools), or
+taken from a queue of scripted replies, so 429/403 paths raise the same exceptions as in
+production (they go through BaseSession.check_response)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import deque
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import Chat, Message, User
+
+BOT_ID = 42
+TOKEN = f"{BOT_ID}:TEST-token-0123456789abcdefghijkl"
+
+
+class RecordingSession(BaseSession):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[TelegramMethod[Any]] = []
+        self._scripted: deque[tuple[type[TelegramMethod[Any]] | None, dict[str, Any]]] = deque()
+        self._ids = itertools.count(1000)
+
+    def script(self, method: type[TelegramMethod[Any]] | None, **envelope: Any) -> None:
+        """Answer the next call of `method` (None: of any method) with this Bot API envelope,
+        e.g. script(SendVideo, ok=False, error_code=429, description="Too Many Requests",
+        parameters={"retry_after": 1})."""
+        self._scripted.append((method, envelope))
+
+    def sent(self, method: type[TelegramMethod[Any]]) -> list[Any]:
+        return [r for r in self.requests if isinstance(r, method)]
+
+    def texts(self) -> list[str]:
+        return [
+            t
+            for r in self.requests
+            if (t := getattr(r, "text", None) or getattr(r, "caption", None))
+        ]
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        self.requests.append(method)
+        for i, (kind, envelope) in enumerate(self._scripted):
+            if kind is None or isinstance(method, kind):
+                del self._scripted[i]
+                response = self.check_response(
+                    bot, method, envelope.get("error_code", 200), json.dumps(envelope)
+                )
+                return response.result  # type: ignore[return-value]
+        return self._default(bot, method)
+
+    def _default(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
+        returning = method.__returning__
+        if returning is bool:
+            return True
+        if returning is Message or "Message" in str(returning):
+            chat_id = getattr(method, "chat_id", None) or 1
+            message = Message(
+                message_id=next(self._ids),
+                date=datetime.now(),
+                chat=Chat(id=int(chat_id), type="private"),
+                from_user=User(id=BOT_ID, is_bot=True, first_name="Bot"),
+                text=getattr(method, "text", None),
+                caption=getattr(method, "caption", None),
+            )
+            return message.as_(bot)
+        if returning is User:
+            return User(id=BOT_ID, is_bot=True, first_name="Bot", username="video_bot")
+        raise AssertionError(f"no default answer for {type(method).__name__}: script one")
+
+    async def close(self) -> None:
+        pass
+
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
+        yield b""
+
+
+def recording_bot() -> tuple[Bot, RecordingSession]:
+    session = RecordingSession()
+    return Bot(TOKEN, session=session), session
