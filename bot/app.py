@@ -17,6 +17,7 @@ from handlers import setup_routers
 from services.catalog import CATALOG_PATH, Catalog, load_catalog
 from services.db import Database
 from services.migrations import migrate
+from services.runware import RunwareClient
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,15 @@ class Services:
     settings: Settings
     db: Database
     catalog: Catalog
+    runware: RunwareClient
+
+    closed: bool = False
 
     async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        await self.runware.close()
         await self.db.close()
 
 
@@ -47,7 +55,8 @@ async def build_services(settings: Settings) -> Services:
     except BaseException:
         await db.close()
         raise
-    return Services(settings=settings, db=db, catalog=catalog)
+    runware = RunwareClient(settings.runware_api_key.get_secret_value(), settings.runware_api_url)
+    return Services(settings=settings, db=db, catalog=catalog, runware=runware)
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -66,6 +75,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         settings=services.settings,
         db=services.db,
         catalog=services.catalog,
+        runware=services.runware,
     )
     dp.include_router(setup_routers())
     return dp
