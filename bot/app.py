@@ -14,10 +14,12 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.settings import Settings
 from handlers import setup_routers
+from services.billing import Billing
 from services.catalog import CATALOG_PATH, Catalog, load_catalog
 from services.db import Database
 from services.migrations import migrate
 from services.runware import RunwareClient
+from services.users import Users
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ class Services:
     db: Database
     catalog: Catalog
     runware: RunwareClient
+    billing: Billing
+    users: Users
 
     closed: bool = False
 
@@ -56,7 +60,11 @@ async def build_services(settings: Settings) -> Services:
         await db.close()
         raise
     runware = RunwareClient(settings.runware_api_key.get_secret_value(), settings.runware_api_url)
-    return Services(settings=settings, db=db, catalog=catalog, runware=runware)
+    billing = Billing(db, settings.max_tokens_per_operation)
+    users = Users(db, billing, settings.welcome_bonus)
+    return Services(
+        settings=settings, db=db, catalog=catalog, runware=runware, billing=billing, users=users
+    )
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -76,6 +84,8 @@ def build_dispatcher(services: Services) -> Dispatcher:
         db=services.db,
         catalog=services.catalog,
         runware=services.runware,
+        billing=services.billing,
+        users=services.users,
     )
     dp.include_router(setup_routers())
     return dp

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     runware_api_url: str = "https://api.runware.ai/v1"
     log_level: str = "INFO"
     catalog_path: Path | None = Field(default=None)
+    welcome_bonus: int = Field(default=0, ge=0, le=1_000_000)
+    max_tokens_per_operation: int = Field(default=100_000, ge=1, le=1_000_000_000)
 
     @field_validator("bot_token")
     @classmethod

@@ -96,10 +96,11 @@ class Tx:
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns lastrowid for inserts, else the changed row count."""
+        if sql.lstrip()[:6].upper() == "INSERT":
+            row = await self.conn.execute_insert(sql, params)  # one thread hop, not three
+            return int(row[0]) if row and row[0] is not None else 0
         cursor = await self.conn.execute(sql, params)
         try:
-            if sql.lstrip()[:6].upper() == "INSERT":
-                return int(cursor.lastrowid or 0)
             return int(cursor.rowcount)
         finally:
             await cursor.close()

@@ -1,0 +1,100 @@
+"""People who talk to the bot: created on first sight (with the optional welcome bonus once)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.billing import Billing, Kind
+from services.db import Database, Row
+
+RUSSIAN_CLIENTS = {"ru", "uk", "be", "kk"}
+LANGUAGES = ("en", "ru")
+
+
+def language_for(language_code: str | None) -> str:
+    """Russian for Telegram clients in ru/uk/be/kk, English otherwise."""
+    base = (language_code or "").split("-")[0].lower()
+    return "ru" if base in RUSSIAN_CLIENTS else "en"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str | None
+    language: str
+    balance: int
+    created_at: str
+    seen_at: str
+
+    @classmethod
+    def from_row(cls, row: Row) -> User:
+        return cls(
+            id=row["id"],
+            username=row["username"],
+            language=row["language"],
+            balance=row["balance"],
+            created_at=row["created_at"],
+            seen_at=row["seen_at"],
+        )
+
+
+_COLUMNS = "id, username, language, balance, created_at, seen_at"
+
+
+class Users:
+    def __init__(self, db: Database, billing: Billing, welcome_bonus: int = 0) -> None:
+        self.db = db
+        self.billing = billing
+        self.welcome_bonus = welcome_bonus
+
+    async def touch(
+        self, user_id: int, username: str | None, language_code: str | None
+    ) -> tuple[User, bool]:
+        """The user, created if new (returns created=True); the username is kept current."""
+        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        if row is not None and row["username"] == username:
+            return User.from_row(row), False
+        async with self.db.transaction() as tx:
+            existing = await tx.fetchone("SELECT username FROM users WHERE id = ?", (user_id,))
+            created = existing is None
+            if created:
+                await tx.execute(
+                    "INSERT INTO users (id, username, language) VALUES (?, ?, ?)",
+                    (user_id, username, language_for(language_code)),
+                )
+                if self.welcome_bonus > 0:
+                    await self.billing.credit(
+                        user_id, self.welcome_bonus, Kind.BONUS, f"welcome:{user_id}", tx=tx
+                    )
+            elif existing is not None and existing["username"] != username:
+                await tx.execute(
+                    "UPDATE users SET username = ?,"
+                    " seen_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+                    (username, user_id),
+                )
+            fresh = await tx.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        assert fresh is not None
+        return User.from_row(fresh), created
+
+    async def get(self, user_id: int) -> User | None:
+        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        return None if row is None else User.from_row(row)
+
+    async def find(self, reference: str) -> User | None:
+        """By numeric id or @username (case-insensitive)."""
+        reference = reference.strip()
+        if reference.lstrip("-").isdigit():
+            return await self.get(int(reference))
+        name = reference.removeprefix("@")
+        if not name:
+            return None
+        row = await self.db.fetchone(
+            f"SELECT {_COLUMNS} FROM users WHERE lower(username) = lower(?)", (name,)
+        )
+        return None if row is None else User.from_row(row)
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        if language not in LANGUAGES:
+            raise ValueError(f"unsupported language {language!r}")
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
