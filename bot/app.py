@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import httpx
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -13,11 +14,15 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.settings import Settings
+from bot.telegram_retry import RetryMiddleware
 from handlers import setup_routers
+from handlers.delivery import MB, TelegramMessenger
 from services.billing import Billing
 from services.catalog import CATALOG_PATH, Catalog, load_catalog
 from services.db import Database
+from services.jobs import JobService
 from services.migrations import migrate
+from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient
 from services.users import Users
 
@@ -39,13 +44,15 @@ class Services:
     runware: RunwareClient
     billing: Billing
     users: Users
-
+    jobs: JobService
+    downloads: httpx.AsyncClient
     closed: bool = False
 
     async def close(self) -> None:
         if self.closed:
             return
         self.closed = True
+        await self.downloads.aclose()
         await self.runware.close()
         await self.db.close()
 
@@ -62,20 +69,41 @@ async def build_services(settings: Settings) -> Services:
     runware = RunwareClient(settings.runware_api_key.get_secret_value(), settings.runware_api_url)
     billing = Billing(db, settings.max_tokens_per_operation)
     users = Users(db, billing, settings.welcome_bonus)
-    return Services(
-        settings=settings, db=db, catalog=catalog, runware=runware, billing=billing, users=users
-    )
+    jobs = JobService(db, billing, catalog, max_active_per_user=settings.max_active_jobs_per_user)
+    downloads = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0), follow_redirects=True)
+    return Services(settings, db, catalog, runware, billing, users, jobs, downloads)
 
 
 def build_bot(settings: Settings) -> Bot:
-    session = None
+    session = AiohttpSession()
     if settings.telegram_api_url:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(
+                settings.telegram_api_url, is_local=settings.telegram_api_local
+            )
+        )
+    session.middleware(RetryMiddleware())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode="HTML"),
     )
+
+
+def build_runner(services: Services, bot: Bot) -> JobRunner:
+    settings = services.settings
+    messenger = TelegramMessenger(
+        bot,
+        services.users,
+        services.catalog,
+        settings.admin_ids,
+        services.downloads,
+        upload_limit=(2000 if settings.telegram_api_local else 50) * MB,
+    )
+    options = RunnerOptions(
+        max_job_age=settings.job_max_age_minutes * 60, lease=settings.job_lease_seconds
+    )
+    return JobRunner(services.jobs, services.runware, services.catalog, messenger, options)
 
 
 def build_dispatcher(services: Services) -> Dispatcher:
@@ -86,6 +114,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         runware=services.runware,
         billing=services.billing,
         users=services.users,
+        jobs=services.jobs,
     )
     dp.include_router(setup_routers())
     return dp
@@ -105,12 +134,15 @@ async def run(settings: Settings) -> None:
     services = await build_services(settings)
     bot = build_bot(settings)
     dp = build_dispatcher(services)
+    runner = build_runner(services, bot)
 
     async def on_startup() -> None:
         await register_commands(bot)
+        runner.start()
         log.info("bot started; long polling")
 
     async def on_shutdown() -> None:
+        await runner.stop()
         await services.close()
         log.info("bot stopped")
 

@@ -326,6 +326,29 @@ def validate_params(
     )
 
 
+def check_prompt(model: VideoModel, mode: Mode | str, text: str | None) -> str | Problem:
+    """The prompt trimmed, or why it cannot be used (empty, too short, too long)."""
+    prompt = (text or "").strip()
+    optional = Mode(mode) is Mode.I2V and not model.prompt_required_i2v
+    if not prompt:
+        if optional:
+            return ""
+        return Problem("prompt_empty", "the prompt is empty", {"min": model.prompt_min})
+    if len(prompt) < model.prompt_min:
+        return Problem(
+            "prompt_short",
+            f"{len(prompt)} characters, at least {model.prompt_min}",
+            {"length": len(prompt), "min": model.prompt_min},
+        )
+    if len(prompt) > model.prompt_max:
+        return Problem(
+            "prompt_long",
+            f"{len(prompt)} characters, at most {model.prompt_max}",
+            {"length": len(prompt), "max": model.prompt_max},
+        )
+    return prompt
+
+
 def _unavailable(model: VideoModel, spec: SettingSpec, mode: Mode, duration: int) -> Problem:
     args: dict[str, Any] = {"key": spec.key, "duration": duration}
     if mode is Mode.I2V and not model.settings_in_i2v:

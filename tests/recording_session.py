@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections import deque
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -17,7 +18,7 @@ from aiogram import Bot
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import Chat, Message, User
+from aiogram.types import Chat, FSInputFile, Message, User, Video
 
 BOT_ID = 42
 TOKEN = f"{BOT_ID}:TEST-token-0123456789abcdefghijkl"
@@ -29,6 +30,7 @@ class RecordingSession(BaseSession):
         self.requests: list[TelegramMethod[Any]] = []
         self._scripted: deque[tuple[type[TelegramMethod[Any]] | None, dict[str, Any]]] = deque()
         self._ids = itertools.count(1000)
+        self.uploads: list[tuple[str, int]] = []  # (file name, bytes) of each file sent
 
     def script(self, method: type[TelegramMethod[Any]] | None, **envelope: Any) -> None:
         """Answer the next call of `method` (None: of any method) with this Bot API envelope,
@@ -50,6 +52,11 @@ class RecordingSession(BaseSession):
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
     ) -> TelegramType:
         self.requests.append(method)
+        for field_name in type(method).model_fields:
+            value = getattr(method, field_name, None)
+            if isinstance(value, FSInputFile):
+                path = value.path
+                self.uploads.append((value.filename or "", os.path.getsize(path)))
         for i, (kind, envelope) in enumerate(self._scripted):
             if kind is None or isinstance(method, kind):
                 del self._scripted[i]
@@ -65,8 +72,19 @@ class RecordingSession(BaseSession):
             return True
         if returning is Message or "Message" in str(returning):
             chat_id = getattr(method, "chat_id", None) or 1
+            message_id = next(self._ids)
+            video = None
+            if type(method).__name__ == "SendVideo":
+                video = Video(
+                    file_id=f"video-file-{message_id}",
+                    file_unique_id=f"u{message_id}",
+                    width=1280,
+                    height=720,
+                    duration=8,
+                )
             message = Message(
-                message_id=next(self._ids),
+                message_id=message_id,
+                video=video,
                 date=datetime.now(),
                 chat=Chat(id=int(chat_id), type="private"),
                 from_user=User(id=BOT_ID, is_bot=True, first_name="Bot"),

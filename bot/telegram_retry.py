@@ -1,0 +1,60 @@
+"""A session middleware: Telegram's 429 is waited out and network errors retried with backoff.
+
+aiogram raises TelegramRetryAfter and never retries on its own (only its getUpdates loop backs
+off), so every outgoing call except getUpdates passes through here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import GetUpdates
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
+    from aiogram.methods import Response, TelegramMethod
+    from aiogram.methods.base import TelegramType
+
+log = logging.getLogger(__name__)
+
+
+class RetryMiddleware(BaseRequestMiddleware):
+    def __init__(
+        self,
+        attempts: int = 5,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.attempts = attempts
+        self.max_wait = max_wait
+        self.sleep = sleep
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if method.__api_method__ == GetUpdates.__api_method__:  # aiogram's loop backs off
+            return await make_request(bot, method)
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt == self.attempts or exc.retry_after > self.max_wait:
+                    raise
+                wait = float(exc.retry_after)
+                log.info("telegram %s: 429, waiting %.0fs", type(method).__name__, wait)
+            except (TelegramNetworkError, TelegramServerError) as exc:
+                if attempt == self.attempts:
+                    raise
+                wait = random.uniform(0, min(self.max_wait, 0.5 * 2**attempt))
+                log.info("telegram %s: %s; retry in %.1fs", type(method).__name__, exc, wait)
+            await self.sleep(wait)
+        raise AssertionError("unreachable")

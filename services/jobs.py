@@ -1,0 +1,361 @@
+"""Generation jobs: creation (with its charge, in one transaction) and the status machine.
+
+    queued -> (uploading ->) submitted -> succeeded -> delivered
+    failed (refunded in the same transaction) from any status before delivered
+
+Every move is a compare-and-set on the stored status, so a step taken twice (two runners, a
+restart) moves the job once. Steps that talk to the outside world are taken under a lease
+(`lease_owner`, `lease_until`): one runner at a time, and a crashed runner's lease runs out."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from services.billing import Billing
+from services.catalog import Catalog, Mode, Problem, ValidParams, check_prompt, validate_params
+from services.db import Database, Row, Tx
+from services.errors import (
+    GenerationPaused,
+    IllegalTransition,
+    InvalidRequest,
+    TooManyActiveJobs,
+    UnknownModel,
+)
+from services.runware import image_mime, new_task_uuid
+
+Clock = Callable[[], float]
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    UPLOADING = "uploading"
+    SUBMITTED = "submitted"
+    SUCCEEDED = "succeeded"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+ACTIVE = (Status.QUEUED, Status.UPLOADING, Status.SUBMITTED, Status.SUCCEEDED)
+
+TRANSITIONS: dict[Status, set[Status]] = {
+    Status.QUEUED: {Status.UPLOADING, Status.SUBMITTED, Status.FAILED},
+    Status.UPLOADING: {Status.SUBMITTED, Status.FAILED},
+    Status.SUBMITTED: {Status.SUCCEEDED, Status.FAILED},
+    Status.SUCCEEDED: {Status.DELIVERED, Status.FAILED},
+    Status.DELIVERED: set(),
+    Status.FAILED: set(),
+}
+
+PAUSE_FLAG = "paused"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    user_id: int
+    chat_id: int
+    mode: Mode
+    model_id: str
+    params: dict[str, Any]
+    prompt: str
+    status: Status
+    task_uuid: str
+    image_uuid: str | None
+    tokens: int
+    cost_usd: float | None
+    progress: int | None
+    video_url: str | None
+    file_id: str | None
+    delivered_as: str | None
+    progress_message_id: int | None
+    error_class: str | None
+    error_message: str | None
+    notified: bool
+    submit_attempts: int
+    poll_count: int
+    delivery_attempts: int
+    created_at: float
+    submitted_at: float | None
+    ready_at: float | None
+    finished_at: float | None
+
+    @property
+    def duration(self) -> int:
+        return int(self.params["duration"])
+
+    @classmethod
+    def from_row(cls, row: Row) -> Job:
+        return cls(
+            id=row["id"],
+            user_id=row["user_id"],
+            chat_id=row["chat_id"],
+            mode=Mode(row["mode"]),
+            model_id=row["model_id"],
+            params=json.loads(row["params"]),
+            prompt=row["prompt"],
+            status=Status(row["status"]),
+            task_uuid=row["task_uuid"],
+            image_uuid=row["image_uuid"],
+            tokens=row["tokens"],
+            cost_usd=row["cost_usd"],
+            progress=row["progress"],
+            video_url=row["video_url"],
+            file_id=row["file_id"],
+            delivered_as=row["delivered_as"],
+            progress_message_id=row["progress_message_id"],
+            error_class=row["error_class"],
+            error_message=row["error_message"],
+            notified=bool(row["notified"]),
+            submit_attempts=row["submit_attempts"],
+            poll_count=row["poll_count"],
+            delivery_attempts=row["delivery_attempts"],
+            created_at=row["created_at"],
+            submitted_at=row["submitted_at"],
+            ready_at=row["ready_at"],
+            finished_at=row["finished_at"],
+        )
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a user confirmed: validated again here, whatever the handler checked before."""
+
+    user_id: int
+    chat_id: int
+    mode: Mode
+    model_id: str
+    params: dict[str, Any]
+    prompt: str
+    image: bytes | None = None
+
+
+class JobService:
+    def __init__(
+        self,
+        db: Database,
+        billing: Billing,
+        catalog: Catalog,
+        *,
+        max_active_per_user: int = 2,
+        clock: Clock = time.time,
+    ) -> None:
+        self.db = db
+        self.billing = billing
+        self.catalog = catalog
+        self.max_active_per_user = max_active_per_user
+        self.clock = clock
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_created(self, listener: Callable[[], None]) -> None:
+        """Called after a job is committed (the runner wakes up instead of waiting a tick)."""
+        self._listeners.append(listener)
+
+    # --- creating -----------------------------------------------------------------------------
+
+    def check(self, draft: Draft) -> tuple[ValidParams, str]:
+        """Validate a draft against the catalog: (parameters with price, trimmed prompt)."""
+        model = self.catalog.get(draft.model_id)
+        if model is None:
+            raise UnknownModel(draft.model_id)
+        result = validate_params(model, draft.mode, draft.params)
+        problems: list[Problem] = [] if isinstance(result, ValidParams) else list(result)
+        prompt = check_prompt(model, draft.mode, draft.prompt)
+        if isinstance(prompt, Problem):
+            problems.append(prompt)
+        if draft.mode is Mode.I2V and (draft.image is None or image_mime(draft.image) is None):
+            problems.append(Problem("image", "image-to-video needs a JPEG, PNG or WEBP image"))
+        if draft.mode is Mode.T2V and draft.image is not None:
+            problems.append(Problem("image", "text-to-video takes no image"))
+        if problems or not isinstance(result, ValidParams) or isinstance(prompt, Problem):
+            raise InvalidRequest(problems)
+        return result, prompt
+
+    async def create(self, draft: Draft) -> Job:
+        """Record the job and charge for it, as one transaction; nothing is sent yet.
+
+        Raises GenerationPaused, UnknownModel, InvalidRequest, TooManyActiveJobs or
+        InsufficientBalance, each changing nothing."""
+        params, prompt = self.check(draft)
+        paused = await self.paused()
+        if paused:
+            raise GenerationPaused(paused)
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            active = await tx.fetchval(
+                "SELECT count(*) FROM jobs WHERE user_id = ? AND status IN (?, ?, ?, ?)",
+                (draft.user_id, *ACTIVE),
+            )
+            if active >= self.max_active_per_user:
+                raise TooManyActiveJobs(self.max_active_per_user)
+            job_id = await tx.execute(
+                "INSERT INTO jobs (user_id, chat_id, mode, model_id, params, prompt, task_uuid,"
+                " tokens, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    draft.user_id,
+                    draft.chat_id,
+                    draft.mode.value,
+                    draft.model_id,
+                    json.dumps(params.to_json()),
+                    prompt,
+                    new_task_uuid(),
+                    params.price,
+                    now,
+                    now,
+                ),
+            )
+            await self.billing.charge_for_job(draft.user_id, job_id, params.price, tx=tx)
+            if draft.image is not None:
+                await tx.execute(
+                    "INSERT INTO job_images (job_id, mime, data) VALUES (?, ?, ?)",
+                    (job_id, image_mime(draft.image), draft.image),
+                )
+            job = await _get(tx, job_id)
+        for listener in self._listeners:
+            listener()
+        return job
+
+    # --- reading ------------------------------------------------------------------------------
+
+    async def get(self, job_id: int) -> Job | None:
+        row = await self.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return None if row is None else Job.from_row(row)
+
+    async def image(self, job_id: int) -> bytes | None:
+        value = await self.db.fetchval("SELECT data FROM job_images WHERE job_id = ?", (job_id,))
+        return bytes(value) if value is not None else None
+
+    async def submitted_due(self, limit: int) -> list[Job]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM jobs WHERE status = 'submitted' AND next_at <= ? ORDER BY next_at"
+            " LIMIT ?",
+            (self.clock(), limit),
+        )
+        return [Job.from_row(r) for r in rows]
+
+    async def older_than(self, age: float) -> list[Job]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM jobs WHERE status IN ('queued', 'uploading', 'submitted')"
+            " AND created_at < ?",
+            (self.clock() - age,),
+        )
+        return [Job.from_row(r) for r in rows]
+
+    # --- leases -------------------------------------------------------------------------------
+
+    async def claim(
+        self, statuses: tuple[Status, ...], owner: str, lease: float, limit: int, **where: Any
+    ) -> list[Job]:
+        """Take up to `limit` due jobs in these statuses that no live lease holds."""
+        if limit <= 0:
+            return []
+        now = self.clock()
+        extra = "".join(f" AND {column} = ?" for column in where)
+        marks = ", ".join("?" for _ in statuses)
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id IN ("
+                f" SELECT id FROM jobs WHERE status IN ({marks}) AND next_at <= ?"
+                f" AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?){extra}"
+                " ORDER BY next_at, id LIMIT ?) RETURNING *",
+                (owner, now + lease, *statuses, now, now, owner, *where.values(), limit),
+            )
+        return sorted((Job.from_row(r) for r in rows), key=lambda j: j.id)
+
+    async def release(self, job_id: int, owner: str, *, delay: float = 0.0) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE jobs SET lease_owner = NULL, lease_until = NULL, next_at = ?"
+                " WHERE id = ? AND lease_owner = ?",
+                (self.clock() + delay, job_id, owner),
+            )
+
+    # --- moves --------------------------------------------------------------------------------
+
+    async def move(self, job: Job, to: Status, **fields: Any) -> Job | None:
+        """Compare-and-set `job.status` -> `to`, writing `fields`. None if the job had moved on
+        (someone else took the step); IllegalTransition if the edge does not exist."""
+        async with self.db.transaction() as tx:
+            return await self._move(tx, job.id, job.status, to, **fields)
+
+    async def _move(
+        self, tx: Tx, job_id: int, current: Status, to: Status, **fields: Any
+    ) -> Job | None:
+        if to not in TRANSITIONS[current]:
+            raise IllegalTransition(f"job {job_id}: {current} -> {to}")
+        fields.setdefault("updated_at", self.clock())
+        if to in (Status.DELIVERED, Status.FAILED):
+            fields.setdefault("finished_at", self.clock())
+            fields.setdefault("lease_owner", None)
+            fields.setdefault("lease_until", None)
+        assignments = ", ".join(f"{column} = ?" for column in fields)
+        changed = await tx.execute(
+            f"UPDATE jobs SET status = ?, {assignments} WHERE id = ? AND status = ?",
+            (to.value, *fields.values(), job_id, current.value),
+        )
+        if not changed:
+            return None
+        return await _get(tx, job_id)
+
+    async def update(self, job: Job, **fields: Any) -> None:
+        """Write fields without moving the job (progress, counters, message ids)."""
+        fields.setdefault("updated_at", self.clock())
+        assignments = ", ".join(f"{column} = ?" for column in fields)
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), job.id)
+            )
+
+    async def fail(self, job: Job, error_class: str, message: str) -> Job | None:
+        """Move to failed and refund, in one transaction. None if the job was already final."""
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone("SELECT status FROM jobs WHERE id = ?", (job.id,))
+            if row is None or Status(row["status"]) in (Status.DELIVERED, Status.FAILED):
+                return None
+            failed = await self._move(
+                tx,
+                job.id,
+                Status(row["status"]),
+                Status.FAILED,
+                error_class=error_class,
+                error_message=message[:1000],
+                next_at=0,
+            )
+            await self.billing.refund_job(job.id, tx=tx, reason=error_class)
+            await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job.id,))
+            return failed
+
+    async def forget_image(self, job_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job_id,))
+
+    # --- pausing ------------------------------------------------------------------------------
+
+    async def paused(self) -> str | None:
+        value = await self.db.fetchval("SELECT value FROM flags WHERE name = ?", (PAUSE_FLAG,))
+        return str(value) if value else None
+
+    async def pause(self, reason: str) -> bool:
+        """Stop accepting new jobs. False if already paused (the first reason is kept)."""
+        async with self.db.transaction() as tx:
+            if await tx.fetchval("SELECT 1 FROM flags WHERE name = ?", (PAUSE_FLAG,)):
+                return False
+            await tx.execute(
+                "INSERT INTO flags (name, value, updated_at) VALUES (?, ?, ?)",
+                (PAUSE_FLAG, reason, self.clock()),
+            )
+            return True
+
+    async def resume(self) -> bool:
+        async with self.db.transaction() as tx:
+            return bool(await tx.execute("DELETE FROM flags WHERE name = ?", (PAUSE_FLAG,)))
+
+
+async def _get(tx: Tx, job_id: int) -> Job:
+    row = await tx.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+    assert row is not None
+    return Job.from_row(row)

@@ -1,0 +1,467 @@
+"""The background runner: takes every job from its stored status to the user's chat.
+
+One loop, one `step()` per tick (or sooner when a job is created):
+  expire jobs past the maximum age -> probe Runware if paused by it -> submit queued jobs
+  (uploading the image first for image-to-video) -> poll every due job in batched requests ->
+  deliver finished videos -> tell users about failed jobs.
+Submits, deliveries and failure notices run as tracked tasks with bounded concurrency, each under
+a lease on its job. Stopping releases this runner's leases, so a restart resumes at once.
+Telegram is reached only through the `Messenger` protocol: this module imports no aiogram."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from services.catalog import Catalog, ValidParams, validate_params
+from services.jobs import Clock, Job, JobService, Status
+from services.runware import (
+    ErrorClass,
+    Failed,
+    Processing,
+    RunwareClient,
+    RunwareError,
+    RunwareFailure,
+    Succeeded,
+    VideoRequest,
+    new_task_uuid,
+)
+
+log = logging.getLogger(__name__)
+
+PROVIDER_PAUSE = "provider"
+ACCOUNT_ERRORS = (ErrorClass.AUTH, ErrorClass.OUT_OF_CREDIT)
+RETRY_ON_SUBMIT = (ErrorClass.TRANSIENT, ErrorClass.PROTOCOL)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    delivered_as: Literal["video", "link", "blocked"]
+    file_id: str | None = None
+
+
+class VideoUnavailable(Exception):
+    """The finished video cannot be fetched (e.g. its URL answers 404): refund the job."""
+
+
+class Messenger(Protocol):
+    async def show_progress(self, job: Job) -> int | None:
+        """Show or update the job's status message; returns its id when a new one was sent."""
+
+    async def deliver(self, job: Job) -> Delivery:
+        """Send the finished video. Raises VideoUnavailable, or anything else to retry later."""
+
+    async def tell_failed(self, job: Job) -> None:
+        """Tell the user, in plain words, that the job failed and the tokens are back."""
+
+    async def alert_admins(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    tick: float = 1.0  # seconds between steps when nothing wakes the runner
+    first_poll: float = 5.0  # after submitting
+    poll_growth: float = 1.5
+    max_poll_interval: float = 10.0
+    max_job_age: float = 30 * 60.0  # then the job fails with a refund
+    submit_concurrency: int = 4
+    delivery_concurrency: int = 4
+    lease: float = 300.0  # a crashed runner's job is taken over after this long
+    submit_retry_delay: float = 10.0  # doubled per attempt
+    max_submit_attempts: int = 5
+    delivery_retry_delay: float = 5.0
+    max_delivery_attempts: int = 8
+    admin_alert_interval: float = 600.0
+    probe_interval: float = 300.0
+    poll_limit: int = 5000  # jobs per poll round
+
+
+class JobRunner:
+    def __init__(
+        self,
+        jobs: JobService,
+        runware: RunwareClient,
+        catalog: Catalog,
+        messenger: Messenger,
+        options: RunnerOptions | None = None,
+        *,
+        clock: Clock = time.time,
+    ) -> None:
+        self.jobs = jobs
+        self.runware = runware
+        self.catalog = catalog
+        self.messenger = messenger
+        self.options = options or RunnerOptions()
+        self.clock = clock
+        self.owner = f"runner-{uuid.uuid4().hex[:12]}"
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._submitting = 0
+        self._delivering = 0
+        self._progress_round: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._last_alert = float("-inf")
+        self._next_probe = 0.0
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.jobs.on_created(self.wake)
+        self._loop_task = asyncio.create_task(self._loop(), name="job-runner")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop taking work, let running steps finish for `grace` seconds, cancel the rest and
+        give back this runner's leases."""
+        self._stopping.set()
+        self._wake.set()
+        if self._loop_task is not None:
+            await self._loop_task
+        await self.drain(grace)
+        pending = [t for t in self._tasks if not t.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        async with self.jobs.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?",
+                (self.owner,),
+            )
+
+    async def drain(self, limit: float | None = None) -> None:
+        """Wait for the tasks started so far (tests use it after step())."""
+        pending = [t for t in self._tasks if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=limit)
+
+    async def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.step()
+            except Exception:
+                log.exception("runner step failed; trying again next tick")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.options.tick)
+            self._wake.clear()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
+
+    # --- one step -----------------------------------------------------------------------------
+
+    async def step(self) -> None:
+        await self._expire()
+        await self._probe()
+        await self._start_submits()
+        await self._poll()
+        await self._start_deliveries()
+        await self._start_notices()
+
+    async def _expire(self) -> None:
+        for job in await self.jobs.older_than(self.options.max_job_age):
+            minutes = int(self.options.max_job_age // 60)
+            if await self.jobs.fail(job, "timeout", f"not finished within {minutes} minutes"):
+                log.warning("job %d timed out in %s", job.id, job.status)
+
+    async def _start_submits(self) -> None:
+        if self._stopping.is_set() or await self.jobs.paused() == PROVIDER_PAUSE:
+            return  # queued jobs wait for the probe (or their maximum age)
+        free = self.options.submit_concurrency - self._submitting
+        claimed = await self.jobs.claim(
+            (Status.QUEUED, Status.UPLOADING), self.owner, self.options.lease, free
+        )
+        for job in claimed:
+            self._submitting += 1
+            self._spawn(self._guard(self._submit(job), "_submitting"), f"submit-{job.id}")
+
+    async def _start_deliveries(self) -> None:
+        if self._stopping.is_set():
+            return
+        free = self.options.delivery_concurrency - self._delivering
+        claimed = await self.jobs.claim((Status.SUCCEEDED,), self.owner, self.options.lease, free)
+        for job in claimed:
+            self._delivering += 1
+            self._spawn(self._guard(self._deliver(job), "_delivering"), f"deliver-{job.id}")
+
+    async def _start_notices(self) -> None:
+        if self._stopping.is_set():
+            return
+        claimed = await self.jobs.claim(
+            (Status.FAILED,), self.owner, self.options.lease, 20, notified=0
+        )
+        for job in claimed:
+            self._spawn(self._notify(job), f"notice-{job.id}")
+
+    async def _guard(self, work: Awaitable[None], counter: str) -> None:
+        try:
+            await work
+        finally:
+            setattr(self, counter, getattr(self, counter) - 1)
+
+    # --- submitting ---------------------------------------------------------------------------
+
+    async def _submit(self, job: Job) -> None:
+        model = self.catalog.get(job.model_id)
+        params = validate_params(model, job.mode, job.params) if model else None
+        if model is None or not isinstance(params, ValidParams):
+            await self._fail(job, "validation", f"model {job.model_id} no longer takes this job")
+            return
+        await self.jobs.update(job, submit_attempts=job.submit_attempts + 1)
+        try:
+            images: tuple[str, ...] = ()
+            if job.mode.value == "i2v":
+                moved = await self._upload(job)
+                if moved is None:
+                    return
+                job = moved
+                assert job.image_uuid is not None
+                images = (job.image_uuid,)
+            request = VideoRequest(job.task_uuid, model, params, job.prompt, images)
+            await self.runware.submit_video(request)
+        except RunwareFailure as exc:
+            await self._submit_failed(job, exc)
+            return
+        now = self.clock()
+        submitted = await self.jobs.move(
+            job,
+            Status.SUBMITTED,
+            submitted_at=now,
+            next_at=now + self.options.first_poll,
+            lease_owner=None,
+            lease_until=None,
+        )
+        if submitted is not None:
+            log.info("job %d submitted as %s", job.id, job.task_uuid)
+            await self._show_progress(submitted)
+
+    async def _upload(self, job: Job) -> Job | None:
+        """Upload the source image once; the stored imageUUID makes a retry skip it."""
+        if job.status is Status.QUEUED:
+            moved = await self.jobs.move(job, Status.UPLOADING)
+            if moved is None:
+                return None
+            job = moved
+            await self._show_progress(job)
+        if job.image_uuid is None:
+            data = await self.jobs.image(job.id)
+            if data is None:
+                await self._fail(job, "protocol", "the source image is missing")
+                return None
+            image_uuid = await self.runware.upload_image(data, task_uuid=new_task_uuid())
+            await self.jobs.update(job, image_uuid=image_uuid)
+            await self.jobs.forget_image(job.id)
+            job = await self.jobs.get(job.id) or job
+        return job
+
+    async def _submit_failed(self, job: Job, exc: RunwareFailure) -> None:
+        error = exc.error
+        if error.error_class in RETRY_ON_SUBMIT:
+            attempts = job.submit_attempts + 1
+            if attempts < self.options.max_submit_attempts:
+                delay = self.options.submit_retry_delay * 2 ** (attempts - 1)
+                log.warning("job %d: submit failed (%s); again in %.0fs", job.id, error.code, delay)
+                await self.jobs.release(job.id, self.owner, delay=delay)
+                return
+        await self._fail(job, error.error_class.value, error_text(error))
+        if error.error_class in ACCOUNT_ERRORS:
+            await self._provider_down(exc)
+
+    # --- polling ------------------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        due = await self.jobs.submitted_due(self.options.poll_limit)
+        if not due:
+            return
+        try:
+            results = await self.runware.poll([job.task_uuid for job in due])
+        except RunwareFailure as exc:
+            log.warning("poll of %d jobs failed: %s", len(due), exc.error.describe())
+            if exc.error.error_class in ACCOUNT_ERRORS:
+                await self._provider_down(exc)
+            await self._record_polls([(job, job.progress) for job in due])
+            return
+        now = self.clock()
+        still: list[tuple[Job, int | None]] = []
+        for job in due:
+            result = results.get(job.task_uuid)
+            if isinstance(result, Succeeded):
+                await self.jobs.move(
+                    job,
+                    Status.SUCCEEDED,
+                    video_url=result.video_url,
+                    video_uuid=result.video_uuid,
+                    cost_usd=result.cost,
+                    progress=100,
+                    ready_at=now,
+                    next_at=0,
+                )
+                log.info("job %d ready (cost %s USD)", job.id, result.cost)
+            elif isinstance(result, Failed):
+                error = result.error
+                await self._fail(job, error.error_class.value, error_text(error))
+                if error.error_class in ACCOUNT_ERRORS:
+                    await self._provider_down(RunwareFailure(error))
+            else:
+                progress = result.progress if isinstance(result, Processing) else None
+                still.append((job, progress if progress is not None else job.progress))
+        await self._record_polls(still)
+        if any(isinstance(r, Succeeded) for r in results.values()):
+            self.wake()
+        self._show_progress_round([job for job, _ in still])
+
+    async def _record_polls(self, polled: list[tuple[Job, int | None]]) -> None:
+        if not polled:
+            return
+        now = self.clock()
+        rows = []
+        for job, progress in polled:
+            interval = min(
+                self.options.max_poll_interval,
+                self.options.first_poll * self.options.poll_growth ** (job.poll_count + 1),
+            )
+            rows.append((progress, now + interval, now, job.id))
+        async with self.jobs.db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE jobs SET progress = ?, poll_count = poll_count + 1, next_at = ?,"
+                " updated_at = ? WHERE id = ? AND status = 'submitted'",
+                rows,
+            )
+
+    def _show_progress_round(self, jobs: list[Job]) -> None:
+        """Progress is best effort: one round at a time, never holding up the loop."""
+        if not jobs or (self._progress_round is not None and not self._progress_round.done()):
+            return
+
+        async def round_() -> None:
+            for job in jobs:
+                fresh = await self.jobs.get(job.id)
+                if fresh is not None and fresh.status is Status.SUBMITTED:
+                    await self._show_progress(fresh)
+
+        self._progress_round = asyncio.create_task(round_(), name="progress-round")
+        self._tasks.add(self._progress_round)
+        self._progress_round.add_done_callback(self._done)
+
+    async def _show_progress(self, job: Job) -> None:
+        try:
+            message_id = await self.messenger.show_progress(job)
+        except Exception as exc:  # noqa: BLE001 - progress is cosmetic; it never stops a job
+            log.warning("job %d: progress message failed: %s", job.id, exc)
+            return
+        if message_id is not None and message_id != job.progress_message_id:
+            await self.jobs.update(job, progress_message_id=message_id)
+
+    # --- delivering ---------------------------------------------------------------------------
+
+    async def _deliver(self, job: Job) -> None:
+        await self.jobs.update(job, delivery_attempts=job.delivery_attempts + 1)
+        try:
+            delivery = await self.messenger.deliver(job)
+        except VideoUnavailable as exc:
+            await self._fail(job, "video_unavailable", str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - any delivery fault: retried, then a link
+            attempts = job.delivery_attempts + 1
+            if attempts < self.options.max_delivery_attempts:
+                delay = min(600.0, self.options.delivery_retry_delay * 2 ** (attempts - 1))
+                log.warning("job %d: delivery failed (%r); again in %.0fs", job.id, exc, delay)
+                await self.jobs.release(job.id, self.owner, delay=delay)
+                return
+            log.error("job %d: delivery gave up after %d attempts: %r", job.id, attempts, exc)
+            delivery = Delivery("link")
+        await self.jobs.move(
+            job, Status.DELIVERED, file_id=delivery.file_id, delivered_as=delivery.delivered_as
+        )
+        log.info("job %d delivered as %s", job.id, delivery.delivered_as)
+
+    # --- failing ------------------------------------------------------------------------------
+
+    async def _fail(self, job: Job, error_class: str, message: str) -> None:
+        failed = await self.jobs.fail(job, error_class, message)
+        if failed is not None:
+            log.warning(
+                "job %d failed (%s): %s; %d tokens refunded",
+                job.id,
+                error_class,
+                message,
+                job.tokens,
+            )
+            self.wake()
+
+    async def _notify(self, job: Job) -> None:
+        try:
+            await self.messenger.tell_failed(job)
+        except Exception as exc:  # noqa: BLE001 - retried a few times, then given up
+            log.warning("job %d: could not tell the user about the failure: %r", job.id, exc)
+            if job.delivery_attempts + 1 < self.options.max_delivery_attempts:
+                await self.jobs.update(job, delivery_attempts=job.delivery_attempts + 1)
+                await self.jobs.release(job.id, self.owner, delay=self.options.delivery_retry_delay)
+                return
+        await self.jobs.update(job, notified=1, lease_owner=None, lease_until=None)
+
+    # --- our Runware account ------------------------------------------------------------------
+
+    async def _provider_down(self, exc: RunwareFailure) -> None:
+        """Auth or credit trouble: stop submitting, tell the admins (not too often)."""
+        paused = await self.jobs.pause(PROVIDER_PAUSE)
+        now = self.clock()
+        self._next_probe = now + self.options.probe_interval
+        if now - self._last_alert >= self.options.admin_alert_interval:
+            self._last_alert = now
+            what = (
+                "API key refused" if exc.error.error_class is ErrorClass.AUTH else "out of credit"
+            )
+            await self._alert(
+                f"Runware: {what} ({exc.error.code}: {exc.error.message}). "
+                + ("New generations are paused; " if paused else "")
+                + "users are refunded. /resume after fixing it, or wait for the automatic probe."
+            )
+
+    async def _probe(self) -> None:
+        if await self.jobs.paused() != PROVIDER_PAUSE or self.clock() < self._next_probe:
+            return
+        self._next_probe = self.clock() + self.options.probe_interval
+        try:
+            await self.runware.poll([new_task_uuid()])
+        except RunwareFailure as exc:
+            if (
+                exc.error.error_class in ACCOUNT_ERRORS
+                or exc.error.error_class is ErrorClass.TRANSIENT
+            ):
+                log.info("probe: Runware still refuses (%s)", exc.error.code)
+                return
+        if await self.jobs.resume():
+            log.warning("probe: Runware answers again; generation resumed")
+            await self._alert("Runware answers again: generation resumed automatically.")
+
+    async def _alert(self, text: str) -> None:
+        try:
+            await self.messenger.alert_admins(text)
+        except Exception as exc:  # noqa: BLE001 - an alert must never break the runner
+            log.warning("could not alert the admins: %r", exc)
+
+
+def error_text(error: RunwareError) -> str:
+    """The API's own words for a refusal: message, provider's message, allowed values."""
+    text = error.message
+    if error.provider_message:
+        text += f" ({error.provider_message})"
+    if error.allowed_values is not None:
+        text += f"; allowed: {error.allowed_values}"
+    return text

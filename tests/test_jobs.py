@@ -1,0 +1,582 @@
+"""Jobs end to end inside one process: JobService + JobRunner + the aiogram Messenger, against
+a respx-mocked Runware and a recording Telegram session, with a clock the test moves."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import respx
+from aiogram import Bot
+from aiogram.methods import DeleteMessage, EditMessageText, SendMessage, SendVideo
+from aiogram.types import FSInputFile
+
+from bot.telegram_retry import RetryMiddleware
+from handlers.delivery import TelegramMessenger
+from services.billing import Billing, Kind
+from services.catalog import Mode, load_catalog
+from services.db import Database
+from services.errors import (
+    GenerationPaused,
+    InsufficientBalance,
+    InvalidRequest,
+    TooManyActiveJobs,
+)
+from services.jobs import Draft, Job, JobService, Status
+from services.runner import JobRunner, RunnerOptions
+from services.runware import RunwareClient, RunwareOptions
+from services.users import Users
+from tests.fake_runware import API, VIDEOS, FakeRunware
+from tests.recording_session import TOKEN, RecordingSession
+
+CATALOG = load_catalog()
+USER, ADMIN = 1001, 9
+VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + b"v" * 5000
+
+
+def jpeg() -> bytes:
+    return b"\xff\xd8\xff\xe0" + b"jpeg-body" * 100  # the runner only needs the magic bytes
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Sleeps(list):
+    async def __call__(self, seconds):
+        self.append(seconds)
+
+
+@dataclass
+class World:
+    db: Database
+    clock: Clock
+    billing: Billing
+    users: Users
+    jobs: JobService
+    runware: RunwareClient
+    fake: FakeRunware
+    session: RecordingSession
+    bot: Bot
+    messenger: TelegramMessenger
+    http: httpx.AsyncClient
+    router: respx.MockRouter
+    telegram_sleeps: Sleeps
+    options: RunnerOptions
+
+    def runner(self, **overrides) -> JobRunner:
+        options = RunnerOptions(**{**self.options.__dict__, **overrides})
+        return JobRunner(
+            self.jobs, self.runware, CATALOG, self.messenger, options, clock=self.clock
+        )
+
+    async def create(
+        self, model="google:3@0", mode=Mode.T2V, params=None, prompt="a fox", image=None, user=USER
+    ) -> Job:
+        return await self.jobs.create(Draft(user, user, mode, model, params or {}, prompt, image))
+
+    async def job(self, job_id) -> Job:
+        return await self.jobs.get(job_id)
+
+    async def balance(self, user=USER) -> int:
+        return await self.billing.balance(user)
+
+
+async def run(runner: JobRunner, steps=1):
+    for _ in range(steps):
+        await runner.step()
+        await runner.drain()
+
+
+@pytest.fixture
+async def world(db):
+    clock = Clock()
+    billing = Billing(db)
+    users = Users(db, billing)
+    for user in (USER, USER + 1):
+        await users.touch(user, f"user{user}", "en")
+        await billing.credit(user, 500, Kind.ADMIN_TOPUP, f"seed-{user}")
+    jobs = JobService(db, billing, CATALOG, max_active_per_user=2, clock=clock)
+    fake = FakeRunware()
+    with respx.mock(assert_all_called=False) as router:
+        router.post(API).mock(side_effect=fake)
+        router.get(url__startswith=VIDEOS).mock(
+            return_value=httpx.Response(200, content=VIDEO_BYTES)
+        )
+        runware = RunwareClient("rw-key", API, RunwareOptions(), sleep=Sleeps())
+        session = RecordingSession()
+        telegram_sleeps = Sleeps()
+        session.middleware(RetryMiddleware(sleep=telegram_sleeps))
+        bot = Bot(TOKEN, session=session)
+        http = httpx.AsyncClient()
+        monotonic = Clock(100.0)
+        messenger = TelegramMessenger(
+            bot, users, CATALOG, [ADMIN], http, monotonic=monotonic, wall_clock=clock
+        )
+        messenger.monotonic = lambda: clock.now  # progress throttle follows the test clock
+        options = RunnerOptions(first_poll=5, max_poll_interval=10, submit_retry_delay=10)
+        yield World(
+            db,
+            clock,
+            billing,
+            users,
+            jobs,
+            runware,
+            fake,
+            session,
+            bot,
+            messenger,
+            http,
+            router,
+            telegram_sleeps,
+            options,
+        )
+        await http.aclose()
+        await runware.close()
+
+
+# --- creating ----------------------------------------------------------------------------------
+
+
+async def test_creating_a_job_charges_it_in_the_same_transaction(world):
+    job = await world.create()
+    assert job.status is Status.QUEUED and job.tokens == 50
+    assert len(job.task_uuid) == 36  # stored before anything is sent
+    assert await world.balance() == 450
+    assert await world.billing.charged_for_job(job.id) == (50, 0)
+    assert world.fake.requests == []
+
+
+async def test_refusals_change_nothing(world):
+    with pytest.raises(InvalidRequest) as info:
+        await world.create(params={"duration": 3}, prompt=" ")
+    assert {p.code for p in info.value.problems} == {"duration", "prompt_empty"}
+    with pytest.raises(InvalidRequest):
+        await world.create(model="vidu:2@0", mode=Mode.I2V, image=b"GIF89a")
+    await world.billing.debit(USER, 480, Kind.ADMIN_DEBIT, "r")
+    with pytest.raises(InsufficientBalance) as low:
+        await world.create()
+    assert (low.value.need, low.value.have) == (50, 20)
+    assert await world.db.fetchval("SELECT count(*) FROM jobs") == 0
+    assert await world.balance() == 20
+
+
+async def test_per_user_limit_is_checked_before_charging(world):
+    await world.create()
+    await world.create()
+    with pytest.raises(TooManyActiveJobs) as info:
+        await world.create()
+    assert info.value.limit == 2
+    assert await world.balance() == 400
+    await world.create(user=USER + 1)  # others are not affected
+
+
+# --- the whole life ----------------------------------------------------------------------------
+
+
+async def test_text_to_video_from_creation_to_the_chat(world):
+    runner = world.runner()
+    job = await world.create(params={"settings": {"generateAudio": False}}, prompt="a <b>fox</b>")
+    await run(runner)
+    job = await world.job(job.id)
+    assert job.status is Status.SUBMITTED
+    [[task]] = [r for r in world.fake.requests if r[0]["taskType"] == "videoInference"]
+    assert task["taskUUID"] == job.task_uuid
+    assert task["providerSettings"] == {"google": {"generateAudio": False}}
+    [progress] = world.session.sent(SendMessage)
+    assert "Generating" in progress.text and "0:00" in progress.text
+    assert job.progress_message_id is not None
+
+    world.clock.advance(6)
+    world.fake.progress(job.task_uuid, 40)
+    await run(runner)
+    [edit] = world.session.sent(EditMessageText)
+    assert "40%" in edit.text and "0:06" in edit.text
+
+    world.clock.advance(10)
+    url = world.fake.finish(job.task_uuid, cost=0.42)
+    await run(runner, steps=2)
+    job = await world.job(job.id)
+    assert job.status is Status.DELIVERED
+    assert job.cost_usd == 0.42 and job.video_url == url
+    [video] = world.session.sent(SendVideo)
+    assert video.video == url and video.chat_id == USER
+    assert job.file_id == "video-file-" + job.file_id.rsplit("-", 1)[1]
+    assert video.caption.startswith("🎬 Veo 3 · 8 s\na &lt;b&gt;fox&lt;/b&gt;")
+    assert [d.message_id for d in world.session.sent(DeleteMessage)] == [job.progress_message_id]
+    assert await world.balance() == 500 - 40
+    await run(runner, steps=2)
+    assert len(world.session.sent(SendVideo)) == 1  # delivered once
+
+
+async def test_image_to_video_uploads_once_then_submits_the_image_uuid(world):
+    runner = world.runner()
+    job = await world.create(model="vidu:2@0", mode=Mode.I2V, image=jpeg(), prompt="")
+    await run(runner)
+    [upload] = world.fake.uploads
+    assert upload["image"].startswith("data:image/jpeg;base64,")
+    job = await world.job(job.id)
+    assert job.status is Status.SUBMITTED and job.image_uuid == "img-1"
+    task = world.fake.tasks[job.task_uuid]
+    assert task["inputs"] == {"frameImages": [{"image": "img-1", "frame": "first"}]}
+    assert "positivePrompt" not in task
+    assert await world.jobs.image(job.id) is None  # the blob is gone once Runware has it
+    world.fake.finish(job.task_uuid)
+    world.clock.advance(6)
+    await run(runner, steps=2)
+    assert (await world.job(job.id)).status is Status.DELIVERED
+
+
+# --- restarts ----------------------------------------------------------------------------------
+
+
+async def test_restart_in_every_status(world):
+    first = world.runner()
+    queued = await world.create(prompt="queued one")
+    await first.stop()  # never stepped: the job stays queued
+
+    uploading = await world.create(
+        model="vidu:2@0", mode=Mode.I2V, image=jpeg(), prompt="x y", user=USER + 1
+    )
+    uploading = await world.jobs.move(uploading, Status.UPLOADING)
+    await world.jobs.update(uploading, image_uuid="img-earlier")  # uploaded before the crash
+
+    second = world.runner()
+    await run(second)
+    assert world.fake.uploads == []  # the stored imageUUID is reused
+    queued, uploading = await world.job(queued.id), await world.job(uploading.id)
+    assert queued.status is uploading.status is Status.SUBMITTED
+    assert (
+        world.fake.tasks[uploading.task_uuid]["inputs"]["frameImages"][0]["image"] == "img-earlier"
+    )
+    await second.stop()
+
+    # submitted: a new runner polls, it does not submit again
+    world.fake.finish(queued.task_uuid)
+    world.clock.advance(6)
+    third = world.runner()
+    await third._poll()  # polled and marked succeeded, then "crash" before delivery
+    assert (await world.job(queued.id)).status is Status.SUCCEEDED
+    await third.stop()
+
+    # succeeded: the next runner delivers it, once
+    fourth = world.runner()
+    await run(fourth, steps=2)
+    assert (await world.job(queued.id)).status is Status.DELIVERED
+    assert sum(world.fake.submits.values()) == 2
+    assert max(world.fake.submits.values()) == 1
+    assert len(world.session.sent(SendVideo)) == 1
+
+    # failed but not yet told: the next runner tells the user, once
+    world.fake.fail(uploading.task_uuid, "contentPolicyViolation")
+    world.clock.advance(20)
+    await fourth._poll()
+    assert (await world.job(uploading.id)).status is Status.FAILED
+    await fourth.stop()
+    fifth = world.runner()
+    await run(fifth, steps=2)
+    notices = [m for m in world.session.sent(SendMessage) if "could not be made" in m.text]
+    assert len(notices) == 1 and notices[0].chat_id == USER + 1
+    assert await world.balance(USER + 1) == 500
+    await fifth.stop()
+
+
+async def test_a_crashed_runners_lease_is_taken_over_when_it_runs_out(world):
+    job = await world.create()
+    crashed = world.runner(lease=60)
+    [claimed] = await world.jobs.claim((Status.QUEUED,), crashed.owner, 60, 5)
+    assert claimed.id == job.id  # ... and then the process died, lease held
+    other = world.runner(lease=60)
+    await run(other)
+    assert (await world.job(job.id)).status is Status.QUEUED
+    world.clock.advance(61)
+    await run(other)
+    assert (await world.job(job.id)).status is Status.SUBMITTED
+
+
+async def test_two_runners_never_process_the_same_job_twice(world):
+    ids = []
+    for user in range(2000, 2012):
+        await world.users.touch(user, None, "en")
+        await world.billing.credit(user, 100, Kind.ADMIN_TOPUP, f"s{user}")
+        ids.append((await world.create(user=user)).id)
+    a, b = world.runner(submit_concurrency=3), world.runner(submit_concurrency=3)
+    for _ in range(6):
+        await asyncio.gather(a.step(), b.step())
+        await asyncio.gather(a.drain(), b.drain())
+    assert len(world.fake.submits) == 12 and set(world.fake.submits.values()) == {1}
+    for job_id in ids:
+        world.fake.finish((await world.job(job_id)).task_uuid)
+    world.clock.advance(30)
+    for _ in range(6):
+        await asyncio.gather(a.step(), b.step())
+        await asyncio.gather(a.drain(), b.drain())
+    sent = [v.chat_id for v in world.session.sent(SendVideo)]
+    assert sorted(sent) == list(range(2000, 2012))
+    statuses = {(await world.job(i)).status for i in ids}
+    assert statuses == {Status.DELIVERED}
+
+
+# --- failures ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "http_status", "reason", "error_class"),
+    [
+        ({"code": "contentPolicyViolation", "message": "no"}, 200, "content rules", "content"),
+        (
+            {
+                "code": "invalidDuration",
+                "message": "Invalid duration",
+                "parameter": "duration",
+                "allowedValues": [6],
+            },
+            400,
+            "allowed: [6]",
+            "validation",
+        ),
+        ({"code": "invalidApiKey", "message": "bad key"}, 401, "account needs attention", "auth"),
+        (
+            {"code": "insufficientCredits", "message": "top up"},
+            402,
+            "account needs attention",
+            "out_of_credit",
+        ),
+    ],
+)
+async def test_submit_refusals_end_refunded_with_a_plain_message(
+    world, error, http_status, reason, error_class
+):
+    runner = world.runner()
+    job = await world.create()
+    world.fake.fail_next.append(
+        httpx.Response(http_status, json={"errors": [{**error, "taskUUID": job.task_uuid}]})
+    )
+    await run(runner, steps=2)
+    job = await world.job(job.id)
+    assert job.status is Status.FAILED and job.error_class == error_class
+    assert await world.balance() == 500
+    [notice] = [m for m in world.session.sent(SendMessage) if m.chat_id == USER]
+    assert reason in notice.text and "50 tokens are back" in notice.text
+    assert "invalidApiKey" not in notice.text and "{" not in notice.text
+    admin = [m for m in world.session.sent(SendMessage) if m.chat_id == ADMIN]
+    assert bool(admin) == (error_class in ("auth", "out_of_credit"))
+    if admin:
+        assert await world.jobs.paused() == "provider"
+        assert "bad key" in admin[0].text or "top up" in admin[0].text
+        with pytest.raises(GenerationPaused):
+            await world.create(user=USER + 1)
+
+
+async def test_account_trouble_alerts_admins_at_most_every_10_minutes_and_probe_resumes(world):
+    runner = world.runner(probe_interval=60)
+    world.fake.submit_error = {"code": "invalidApiKey", "message": "bad key"}
+    first = await world.create()
+    await run(runner)
+    await world.jobs.resume()  # an admin resumes too early
+    await world.create(user=USER + 1)
+    world.clock.advance(5)
+    await run(runner)
+    admin = [m for m in world.session.sent(SendMessage) if m.chat_id == ADMIN]
+    assert len(admin) == 1  # the second failure within 10 minutes does not alert again
+    assert (await world.job(first.id)).status is Status.FAILED
+
+    world.fake.submit_error = None
+    world.clock.advance(30)
+    await run(runner)
+    assert await world.jobs.paused() == "provider"  # not probed yet
+    world.clock.advance(31)
+    await run(runner)  # probe: getResponse answers (unknown task) without an auth error
+    assert await world.jobs.paused() is None
+    assert "resumed" in world.session.sent(SendMessage)[-1].text
+    await world.create()
+
+
+async def test_queued_jobs_wait_while_runware_is_paused(world):
+    runner = world.runner(probe_interval=1000)
+    job = await world.create()
+    await world.jobs.pause("provider")
+    world.fake.fail_next.append(httpx.Response(401, json={"error": {"code": "invalidApiKey"}}))
+    await run(runner)  # a new runner probes at once: still refused
+    await run(runner)
+    assert (await world.job(job.id)).status is Status.QUEUED
+    assert [t[0]["taskType"] for t in world.fake.requests] == ["getResponse"]
+    assert await world.jobs.paused() == "provider"
+
+
+async def test_transient_submit_faults_are_retried_then_refunded(world):
+    runner = world.runner(max_submit_attempts=3, submit_retry_delay=10)
+    world.runware.options = RunwareOptions(max_attempts=1)
+    job = await world.create()
+    world.fake.fail_next.extend([httpx.Response(503, text="busy")] * 3)
+    await run(runner)
+    assert (await world.job(job.id)).status is Status.QUEUED
+    world.clock.advance(11)
+    await run(runner)
+    assert (await world.job(job.id)).status is Status.QUEUED
+    world.clock.advance(21)
+    await run(runner, steps=2)
+    job = await world.job(job.id)
+    assert job.status is Status.FAILED and job.error_class == "transient"
+    assert {t[0]["taskUUID"] for t in world.fake.requests} == {job.task_uuid}
+    assert "busy right now" in world.session.sent(SendMessage)[-1].text
+    assert await world.balance() == 500
+
+
+async def test_task_error_on_poll_and_timeout_are_refunded(world):
+    runner = world.runner(max_job_age=600)
+    failing = await world.create()
+    slow = await world.create(user=USER + 1)
+    await run(runner)
+    world.fake.fail(failing.task_uuid, "providerContentPolicyViolation")
+    world.clock.advance(6)
+    await run(runner, steps=2)
+    assert (await world.job(failing.id)).status is Status.FAILED
+    assert (await world.job(slow.id)).status is Status.SUBMITTED
+    world.clock.advance(600)
+    await run(runner, steps=2)
+    slow = await world.job(slow.id)
+    assert slow.status is Status.FAILED and slow.error_class == "timeout"
+    assert await world.balance(USER) == await world.balance(USER + 1) == 500
+    texts = [m.text for m in world.session.sent(SendMessage) if "could not be made" in m.text]
+    assert any("content rules" in t for t in texts) and any("too long" in t for t in texts)
+    assert await world.db.fetchval("SELECT count(*) FROM ledger WHERE kind = 'job_refund'") == 2
+
+
+# --- delivery ----------------------------------------------------------------------------------
+
+
+async def finished(world, runner, **create):
+    job = await world.create(**create)
+    await run(runner)
+    world.fake.finish(job.task_uuid)
+    world.clock.advance(6)
+    await runner._poll()
+    return job
+
+
+async def test_429_on_send_video_still_delivers(world):
+    runner = world.runner()
+    job = await finished(world, runner)
+    world.session.script(
+        SendVideo,
+        ok=False,
+        error_code=429,
+        description="Too Many Requests: retry after 3",
+        parameters={"retry_after": 3},
+    )
+    await run(runner, steps=2)
+    assert (await world.job(job.id)).status is Status.DELIVERED
+    assert world.telegram_sleeps == [3.0]
+    assert len(world.session.sent(SendVideo)) == 2
+
+
+async def test_url_refused_falls_back_to_a_streamed_upload(world):
+    runner = world.runner()
+    job = await finished(world, runner)
+    world.session.script(
+        SendVideo,
+        ok=False,
+        error_code=400,
+        description="Bad Request: failed to get HTTP URL content",
+    )
+    await run(runner, steps=2)
+    job = await world.job(job.id)
+    assert job.status is Status.DELIVERED and job.delivered_as == "video"
+    _by_url, uploaded = world.session.sent(SendVideo)
+    assert isinstance(uploaded.video, FSInputFile)
+    assert world.session.uploads == [(f"video-{job.id}.mp4", len(VIDEO_BYTES))]
+    assert not uploaded.video.path.exists()  # the temporary file is gone
+    assert job.file_id is not None
+
+
+async def test_oversize_video_falls_back_to_a_link(world):
+    world.messenger.upload_limit = 1000
+    runner = world.runner()
+    job = await finished(world, runner)
+    world.session.script(
+        SendVideo,
+        ok=False,
+        error_code=400,
+        description="Bad Request: wrong file identifier/HTTP URL specified",
+    )
+    await run(runner, steps=2)
+    job = await world.job(job.id)
+    assert job.status is Status.DELIVERED and job.delivered_as == "link"
+    assert job.video_url in world.session.sent(SendMessage)[-1].text
+    assert world.session.uploads == []
+
+
+async def test_video_url_404_fails_the_job_with_a_refund(world):
+    world.router.get(url__startswith=VIDEOS).mock(return_value=httpx.Response(404))
+    runner = world.runner()
+    job = await finished(world, runner)
+    world.session.script(
+        SendVideo,
+        ok=False,
+        error_code=400,
+        description="Bad Request: failed to get HTTP URL content",
+    )
+    await run(runner, steps=2)
+    job = await world.job(job.id)
+    assert job.status is Status.FAILED and job.error_class == "video_unavailable"
+    assert await world.balance() == 500
+    assert "could not be downloaded" in world.session.sent(SendMessage)[-1].text
+
+
+async def test_blocked_user_job_is_completed_and_kept(world):
+    runner = world.runner()
+    job = await finished(world, runner)
+    world.session.script(
+        SendVideo, ok=False, error_code=403, description="Forbidden: bot was blocked by the user"
+    )
+    await run(runner, steps=2)
+    job = await world.job(job.id)
+    assert job.status is Status.DELIVERED and job.delivered_as == "blocked"
+    assert await world.balance() == 450  # a finished video is paid for
+
+
+async def test_progress_edits_are_throttled_and_deduplicated(world):
+    runner = world.runner(first_poll=1, max_poll_interval=1)
+    job = await world.create()
+    await run(runner)
+    for second in range(1, 13):
+        world.clock.advance(1)
+        world.fake.progress(job.task_uuid, 10 if second < 9 else 50)
+        await run(runner)
+    edits = world.session.sent(EditMessageText)
+    assert 1 <= len(edits) <= 3  # 12 s of polls: at most one edit per 5 s
+    assert len({e.text for e in edits}) == len(edits)
+
+
+async def test_caption_fits_telegram(world):
+    runner = world.runner()
+    job = await finished(world, runner, prompt="ж" * 2900)
+    await run(runner, steps=2)
+    [video] = world.session.sent(SendVideo)
+    assert len(video.caption) <= 1024 and video.caption.endswith("…")
+    assert (await world.job(job.id)).status is Status.DELIVERED
+
+
+async def test_runner_loop_starts_and_stops_cleanly(world):
+    runner = world.runner(tick=0.01)
+    runner.start()
+    job = await world.create()  # wakes the runner
+    for _ in range(100):
+        if (await world.job(job.id)).status is Status.SUBMITTED:
+            break
+        await asyncio.sleep(0.01)
+    await runner.stop()
+    assert (await world.job(job.id)).status is Status.SUBMITTED
+    assert await world.db.fetchval("SELECT count(*) FROM jobs WHERE lease_owner IS NOT NULL") == 0
+    assert json.loads((await world.db.fetchone("SELECT params FROM jobs"))[0])["duration"] == 8

@@ -1,0 +1,74 @@
+import pytest
+from aiogram import Bot
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter
+from aiogram.methods import GetUpdates, SendMessage
+
+from bot.telegram_retry import RetryMiddleware
+from tests.recording_session import TOKEN, RecordingSession
+
+
+class FlakySession(RecordingSession):
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def make_request(self, bot, method, timeout=None):
+        if self.failures:
+            self.failures -= 1
+            self.requests.append(method)
+            raise TelegramNetworkError(method=method, message="connection reset")
+        if isinstance(method, GetUpdates):
+            self.requests.append(method)
+            return []
+        return await super().make_request(bot, method, timeout)
+
+
+class Sleeps(list):
+    async def __call__(self, seconds):
+        self.append(seconds)
+
+
+def bot_with(session, attempts=5):
+    sleeps = Sleeps()
+    session.middleware(RetryMiddleware(attempts=attempts, sleep=sleeps))
+    return Bot(TOKEN, session=session), sleeps
+
+
+async def test_network_errors_are_retried_with_backoff():
+    session = FlakySession(failures=2)
+    bot, sleeps = bot_with(session)
+    message = await bot.send_message(1, "hi")
+    assert message.text == "hi"
+    assert len(session.sent(SendMessage)) == 3
+    assert len(sleeps) == 2 and all(0 <= s <= 2.0 for s in sleeps)
+
+
+async def test_retries_are_bounded():
+    session = FlakySession(failures=10)
+    bot, _sleeps = bot_with(session, attempts=3)
+    with pytest.raises(TelegramNetworkError):
+        await bot.send_message(1, "hi")
+    assert len(session.requests) == 3
+
+
+async def test_a_long_retry_after_is_not_waited_out():
+    session = RecordingSession()
+    bot, sleeps = bot_with(session)
+    session.script(
+        SendMessage,
+        ok=False,
+        error_code=429,
+        description="Too Many Requests",
+        parameters={"retry_after": 3600},
+    )
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(1, "hi")
+    assert sleeps == []
+
+
+async def test_get_updates_is_left_to_aiogram():
+    session = FlakySession(failures=1)
+    bot, sleeps = bot_with(session)
+    with pytest.raises(TelegramNetworkError):
+        await bot.get_updates()
+    assert sleeps == []
