@@ -19,6 +19,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY services ./services
 COPY migrations ./migrations
+COPY locales ./locales
 
 RUN useradd --create-home --uid 10001 bot \
     && mkdir -p /data && chown bot:bot /data

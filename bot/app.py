@@ -11,15 +11,23 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.strategy import FSMStrategy
 from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
 
+from bot.fsm_storage import SQLiteStorage
+from bot.middlewares import UserMiddleware
 from bot.settings import Settings
 from bot.telegram_retry import RetryMiddleware
 from handlers import setup_routers
 from handlers.delivery import MB, TelegramMessenger
+from handlers.i18n import UserLocaleMiddleware, build_i18n
 from services.billing import Billing
 from services.catalog import CATALOG_PATH, Catalog, load_catalog
 from services.db import Database
+from services.drafts import Drafts
 from services.jobs import JobService
 from services.migrations import migrate
 from services.runner import JobRunner, RunnerOptions
@@ -29,8 +37,22 @@ from services.users import Users
 log = logging.getLogger(__name__)
 
 COMMANDS = {
-    "en": [BotCommand(command="start", description="Main menu")],
-    "ru": [BotCommand(command="start", description="Главное меню")],
+    "en": [
+        BotCommand(command="start", description="Main menu"),
+        BotCommand(command="gallery", description="My videos"),
+        BotCommand(command="balance", description="Balance and history"),
+        BotCommand(command="language", description="Language"),
+        BotCommand(command="help", description="How it works"),
+        BotCommand(command="cancel", description="Stop what you are doing"),
+    ],
+    "ru": [
+        BotCommand(command="start", description="Главное меню"),
+        BotCommand(command="gallery", description="Мои видео"),
+        BotCommand(command="balance", description="Баланс и история"),
+        BotCommand(command="language", description="Язык"),
+        BotCommand(command="help", description="Как это работает"),
+        BotCommand(command="cancel", description="Остановить текущее действие"),
+    ],
 }
 
 
@@ -45,6 +67,8 @@ class Services:
     billing: Billing
     users: Users
     jobs: JobService
+    drafts: Drafts
+    i18n: I18n
     downloads: httpx.AsyncClient
     closed: bool = False
 
@@ -70,8 +94,12 @@ async def build_services(settings: Settings) -> Services:
     billing = Billing(db, settings.max_tokens_per_operation)
     users = Users(db, billing, settings.welcome_bonus)
     jobs = JobService(db, billing, catalog, max_active_per_user=settings.max_active_jobs_per_user)
+    drafts = Drafts(db)
+    await drafts.cleanup()
     downloads = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0), follow_redirects=True)
-    return Services(settings, db, catalog, runware, billing, users, jobs, downloads)
+    return Services(
+        settings, db, catalog, runware, billing, users, jobs, drafts, build_i18n(), downloads
+    )
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -94,6 +122,7 @@ def build_runner(services: Services, bot: Bot) -> JobRunner:
     settings = services.settings
     messenger = TelegramMessenger(
         bot,
+        services.i18n,
         services.users,
         services.catalog,
         settings.admin_ids,
@@ -106,8 +135,12 @@ def build_runner(services: Services, bot: Bot) -> JobRunner:
     return JobRunner(services.jobs, services.runware, services.catalog, messenger, options)
 
 
-def build_dispatcher(services: Services) -> Dispatcher:
+def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> Dispatcher:
+    """The production Dispatcher; tests build theirs here too (with a recording session)."""
     dp = Dispatcher(
+        storage=storage or SQLiteStorage(services.db),
+        fsm_strategy=FSMStrategy.USER_IN_CHAT,
+        events_isolation=SimpleEventIsolation(),
         settings=services.settings,
         db=services.db,
         catalog=services.catalog,
@@ -115,7 +148,10 @@ def build_dispatcher(services: Services) -> Dispatcher:
         billing=services.billing,
         users=services.users,
         jobs=services.jobs,
+        drafts=services.drafts,
     )
+    dp.update.outer_middleware(UserMiddleware(services.users))
+    dp.update.outer_middleware(UserLocaleMiddleware(services.i18n))
     dp.include_router(setup_routers())
     return dp
 
@@ -123,9 +159,10 @@ def build_dispatcher(services: Services) -> Dispatcher:
 async def register_commands(bot: Bot) -> None:
     try:
         await bot.set_my_commands(COMMANDS["en"], scope=BotCommandScopeDefault())
-        await bot.set_my_commands(
-            COMMANDS["ru"], scope=BotCommandScopeDefault(), language_code="ru"
-        )
+        for language in ("ru", "uk", "be", "kk"):  # the clients the bot answers in Russian
+            await bot.set_my_commands(
+                COMMANDS["ru"], scope=BotCommandScopeDefault(), language_code=language
+            )
     except TelegramAPIError as exc:  # the bot works without a command menu; say so, go on
         log.warning("could not register the command list: %s", exc)
 

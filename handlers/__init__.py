@@ -1,12 +1,26 @@
 """Telegram-facing code: routers, keyboards, texts. Thin: parse, call one service, answer."""
 
 from aiogram import Router
+from aiogram.filters import CommandStart
 
-from handlers import start
+from handlers import common, errors, gallery, wizard
+from handlers.filters import PrivateChat
 
 
 def setup_routers() -> Router:
     """The whole router tree, built fresh for every Dispatcher (production and each test)."""
     root = Router(name="root")
-    root.include_router(start.setup())
+    errors.register(root)  # error handlers see errors of every router below the root
+
+    private = Router(name="private")
+    private.message.filter(PrivateChat())
+    private.callback_query.filter(PrivateChat())
+    private.include_routers(
+        common.setup_commands(), gallery.setup(), wizard.setup(), common.setup_fallback()
+    )
+    root.include_router(private)
+
+    group = Router(name="group")  # the bot works in private chats; in groups it says so
+    group.message.register(common.group_start, CommandStart())
+    root.include_router(group)
     return root

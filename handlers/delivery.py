@@ -24,9 +24,11 @@ from aiogram.exceptions import (
     TelegramEntityTooLarge,
     TelegramForbiddenError,
 )
-from aiogram.types import FSInputFile, Message
+from aiogram.types import FSInputFile, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 
-from handlers.texts import failure_reason, t
+from handlers import screens
 from services.catalog import Catalog
 from services.jobs import Job, Status
 from services.runner import Delivery, VideoUnavailable
@@ -38,10 +40,53 @@ CAPTION_LIMIT = 1024
 MB = 1024 * 1024
 
 
+def stage_text(status: Status) -> str:
+    if status is Status.UPLOADING:
+        return _("📤 Uploading your image")
+    if status is Status.SUBMITTED:
+        return _("🎬 Generating")
+    return _("⏳ Waiting in line")
+
+
+def progress_text(job: Job, model_name: str, elapsed: float) -> str:
+    """The status message: stage, model, elapsed time and a bar when Runware reports progress."""
+    seconds = max(0, int(elapsed))
+    text = "{stage} · {model}, {duration}\n⏱ {elapsed}".format(
+        stage=stage_text(job.status),
+        model=html.escape(model_name),
+        duration=screens.seconds(job.duration),
+        elapsed=f"{seconds // 60}:{seconds % 60:02d}",
+    )
+    if job.progress is not None and job.status is Status.SUBMITTED:
+        filled = max(0, min(10, job.progress // 10))
+        text += f"\n{'▓' * filled}{'░' * (10 - filled)} {job.progress}%"
+    return text
+
+
+def failure_reason(error_class: str | None, message: str | None) -> str:
+    """What went wrong, in plain words: never a raw error."""
+    if error_class in ("auth", "out_of_credit"):
+        return _("our video service account needs attention; the admins are on it.")
+    if error_class == "content":
+        return _("the provider refused the prompt or image under its content rules.")
+    if error_class == "transient":
+        return _("the service is busy right now. Please try again in a few minutes.")
+    if error_class == "timeout":
+        return _("it took too long to finish.")
+    if error_class == "video_unavailable":
+        return _("the finished video could not be downloaded.")
+    if error_class == "validation" and message:
+        return _("the provider did not accept these settings ({detail}).").format(
+            detail=message[:200]
+        )
+    return _("the video service could not make it.")
+
+
 class TelegramMessenger:
     def __init__(
         self,
         bot: Bot,
+        i18n: I18n,
         users: Users,
         catalog: Catalog,
         admin_ids: Iterable[int],
@@ -54,6 +99,7 @@ class TelegramMessenger:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.bot = bot
+        self.i18n = i18n
         self.users = users
         self.catalog = catalog
         self.admin_ids = tuple(admin_ids)
@@ -95,29 +141,14 @@ class TelegramMessenger:
             self._last_edit = {c: w for c, w in self._last_edit.items() if w >= cutoff}
         return True
 
-    def progress_text(self, lang: str, job: Job) -> str:
-        elapsed = max(0, int(self.wall_clock() - job.created_at))
-        bar = ""
-        if job.progress is not None and job.status is Status.SUBMITTED:
-            filled = job.progress // 10
-            bar = f"\n{'▓' * filled}{'░' * (10 - filled)} {job.progress}%"
-        return t(
-            lang,
-            "progress",
-            stage=t(lang, f"stage.{job.status.value}"),
-            model=html.escape(self._model_name(job)),
-            duration=job.duration,
-            elapsed=f"{elapsed // 60}:{elapsed % 60:02d}",
-            bar=bar,
-        )
-
     async def show_progress(self, job: Job) -> int | None:
         if job.status not in (Status.QUEUED, Status.UPLOADING, Status.SUBMITTED):
             return None
         if job.progress_message_id is not None and not self._may_edit(job.chat_id):
             return None
         lang = await self._lang(job.user_id)
-        text = self.progress_text(lang, job)
+        with self.i18n.context(), self.i18n.use_locale(lang):
+            text = progress_text(job, self._model_name(job), self.wall_clock() - job.created_at)
         if job.progress_message_id is None:
             self._last_edit[job.chat_id] = self.monotonic()
             message = await self.bot.send_message(job.chat_id, text)
@@ -151,8 +182,9 @@ class TelegramMessenger:
 
     # --- the video ----------------------------------------------------------------------------
 
-    def caption(self, lang: str, job: Job) -> str:
-        head = t(lang, "caption", model=self._model_name(job), duration=job.duration, prompt="")
+    def caption(self, job: Job) -> str:
+        """Model, duration and the prompt, cut to fit Telegram's 1024 characters."""
+        head = f"🎬 {self._model_name(job)} · {screens.seconds(job.duration)}\n"
         room = CAPTION_LIMIT - len(head)
         prompt = job.prompt if len(job.prompt) <= room else job.prompt[: room - 1] + "…"
         return html.escape(head + prompt)
@@ -160,21 +192,29 @@ class TelegramMessenger:
     async def deliver(self, job: Job) -> Delivery:
         assert job.video_url is not None
         lang = await self._lang(job.user_id)
-        caption = self.caption(lang, job)
+        with self.i18n.context(), self.i18n.use_locale(lang):
+            caption = self.caption(job)
+            markup = screens.after_video(job.id)
         try:
             message = await self.bot.send_video(
-                job.chat_id, video=job.video_url, caption=caption, supports_streaming=True
+                job.chat_id,
+                video=job.video_url,
+                caption=caption,
+                supports_streaming=True,
+                reply_markup=markup,
             )
         except TelegramForbiddenError:
             log.info("job %d: user blocked the bot; kept in the gallery", job.id)
             return Delivery("blocked")
         except (TelegramBadRequest, TelegramEntityTooLarge) as exc:
             log.info("job %d: Telegram did not take the URL (%s); uploading", job.id, exc.message)
-            return await self._upload(job, lang, caption)
+            return await self._upload(job, lang, caption, markup)
         await self._remove_progress(job)
         return Delivery("video", _file_id(message))
 
-    async def _upload(self, job: Job, lang: str, caption: str) -> Delivery:
+    async def _upload(
+        self, job: Job, lang: str, caption: str, markup: InlineKeyboardMarkup
+    ) -> Delivery:
         assert job.video_url is not None
         fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
         path = Path(name)
@@ -201,6 +241,7 @@ class TelegramMessenger:
                     video=FSInputFile(path, filename=f"video-{job.id}.mp4"),
                     caption=caption,
                     supports_streaming=True,
+                    reply_markup=markup,
                     request_timeout=max(60, size // MB * 5),
                 )
             except TelegramEntityTooLarge:
@@ -213,10 +254,13 @@ class TelegramMessenger:
         return Delivery("video", _file_id(message))
 
     async def _send_link(self, job: Job, lang: str) -> Delivery:
+        with self.i18n.context(), self.i18n.use_locale(lang):
+            text = _(
+                "✅ Your video is ready, but it is too large to send here. Download it: {url}"
+            ).format(url=html.escape(job.video_url or ""))
+            markup = screens.after_video(job.id)
         try:
-            await self.bot.send_message(
-                job.chat_id, t(lang, "link", url=html.escape(job.video_url or ""))
-            )
+            await self.bot.send_message(job.chat_id, text, reply_markup=markup)
         except TelegramForbiddenError:
             return Delivery("blocked")
         await self._remove_progress(job)
@@ -226,13 +270,15 @@ class TelegramMessenger:
 
     async def tell_failed(self, job: Job) -> None:
         lang = await self._lang(job.user_id)
-        text = t(
-            lang,
-            "failed",
-            model=html.escape(self._model_name(job)),
-            reason=html.escape(failure_reason(lang, job.error_class, job.error_message)),
-            tokens=job.tokens,
-        )
+        with self.i18n.context(), self.i18n.use_locale(lang):
+            text = _(
+                "❌ The video ({model}) could not be made: {reason}\n{tokens} are back on "
+                "your balance."
+            ).format(
+                model=html.escape(self._model_name(job)),
+                reason=html.escape(failure_reason(job.error_class, job.error_message)),
+                tokens=screens.tokens(job.tokens),
+            )
         try:
             await self.bot.send_message(job.chat_id, text)
         except TelegramForbiddenError:

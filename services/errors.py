@@ -61,3 +61,11 @@ class InvalidRequest(DomainError):
 
 class IllegalTransition(Exception):
     """A bug: a job was asked to move along an edge the status machine does not have."""
+
+
+class DraftGone(DomainError):
+    """A confirmation card that is not (or no longer) the user's to use."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"draft {reason}")
+        self.reason = reason  # "not_found" | "used" | "cancelled" | "image_expired"

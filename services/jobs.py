@@ -20,6 +20,7 @@ from services.billing import Billing
 from services.catalog import Catalog, Mode, Problem, ValidParams, check_prompt, validate_params
 from services.db import Database, Row, Tx
 from services.errors import (
+    DraftGone,
     GenerationPaused,
     IllegalTransition,
     InvalidRequest,
@@ -132,6 +133,7 @@ class Draft:
     params: dict[str, Any]
     prompt: str
     image: bytes | None = None
+    image_uuid: str | None = None  # an image Runware already has ("again" of an image job)
 
 
 class JobService:
@@ -167,57 +169,123 @@ class JobService:
         prompt = check_prompt(model, draft.mode, draft.prompt)
         if isinstance(prompt, Problem):
             problems.append(prompt)
-        if draft.mode is Mode.I2V and (draft.image is None or image_mime(draft.image) is None):
+        has_image = draft.image_uuid is not None or (
+            draft.image is not None and image_mime(draft.image) is not None
+        )
+        if draft.mode is Mode.I2V and not has_image:
             problems.append(Problem("image", "image-to-video needs a JPEG, PNG or WEBP image"))
-        if draft.mode is Mode.T2V and draft.image is not None:
+        if draft.mode is Mode.T2V and (draft.image is not None or draft.image_uuid is not None):
             problems.append(Problem("image", "text-to-video takes no image"))
         if problems or not isinstance(result, ValidParams) or isinstance(prompt, Problem):
             raise InvalidRequest(problems)
         return result, prompt
 
-    async def create(self, draft: Draft) -> Job:
+    async def create(self, draft: Draft, *, progress_message_id: int | None = None) -> Job:
         """Record the job and charge for it, as one transaction; nothing is sent yet.
 
         Raises GenerationPaused, UnknownModel, InvalidRequest, TooManyActiveJobs or
         InsufficientBalance, each changing nothing."""
         params, prompt = self.check(draft)
+        await self._refuse_if_paused()
+        async with self.db.transaction() as tx:
+            job = await self._insert(tx, draft, params, prompt, progress_message_id)
+        self._created()
+        return job
+
+    async def create_from_draft(
+        self, draft_id: int, user_id: int, *, progress_message_id: int | None = None
+    ) -> Job:
+        """Generate from a confirmation card: the card is used up in the same transaction that
+        creates and charges the job, so a second tap (or an old card) never makes a second job.
+        Raises DraftGone besides the refusals of create(); a refusal leaves the card usable."""
+        stored = await self.db.fetchone(
+            "SELECT * FROM drafts WHERE id = ? AND user_id = ?", (draft_id, user_id)
+        )
+        if stored is None:
+            raise DraftGone("not_found")
+        if stored["status"] != "open":
+            raise DraftGone(stored["status"])
+        image = None
+        if stored["image_id"] is not None:
+            value = await self.db.fetchval(
+                "SELECT data FROM staged_images WHERE id = ?", (stored["image_id"],)
+            )
+            image = bytes(value) if value is not None else None
+        if stored["mode"] == Mode.I2V.value and image is None and stored["image_uuid"] is None:
+            raise DraftGone("image_expired")
+        draft = Draft(
+            user_id=user_id,
+            chat_id=user_id,
+            mode=Mode(stored["mode"]),
+            model_id=stored["model_id"],
+            params=json.loads(stored["params"]),
+            prompt=stored["prompt"],
+            image=image,
+            image_uuid=stored["image_uuid"],
+        )
+        params, prompt = self.check(draft)
+        await self._refuse_if_paused()
+        async with self.db.transaction() as tx:
+            used = await tx.execute(
+                "UPDATE drafts SET status = 'used' WHERE id = ? AND status = 'open'", (draft_id,)
+            )
+            if not used:
+                raise DraftGone("used")
+            job = await self._insert(tx, draft, params, prompt, progress_message_id)
+            await tx.execute("UPDATE drafts SET job_id = ? WHERE id = ?", (job.id, draft_id))
+        self._created()
+        return job
+
+    async def _refuse_if_paused(self) -> None:
         paused = await self.paused()
         if paused:
             raise GenerationPaused(paused)
-        now = self.clock()
-        async with self.db.transaction() as tx:
-            active = await tx.fetchval(
-                "SELECT count(*) FROM jobs WHERE user_id = ? AND status IN (?, ?, ?, ?)",
-                (draft.user_id, *ACTIVE),
-            )
-            if active >= self.max_active_per_user:
-                raise TooManyActiveJobs(self.max_active_per_user)
-            job_id = await tx.execute(
-                "INSERT INTO jobs (user_id, chat_id, mode, model_id, params, prompt, task_uuid,"
-                " tokens, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    draft.user_id,
-                    draft.chat_id,
-                    draft.mode.value,
-                    draft.model_id,
-                    json.dumps(params.to_json()),
-                    prompt,
-                    new_task_uuid(),
-                    params.price,
-                    now,
-                    now,
-                ),
-            )
-            await self.billing.charge_for_job(draft.user_id, job_id, params.price, tx=tx)
-            if draft.image is not None:
-                await tx.execute(
-                    "INSERT INTO job_images (job_id, mime, data) VALUES (?, ?, ?)",
-                    (job_id, image_mime(draft.image), draft.image),
-                )
-            job = await _get(tx, job_id)
+
+    def _created(self) -> None:
         for listener in self._listeners:
             listener()
-        return job
+
+    async def _insert(
+        self,
+        tx: Tx,
+        draft: Draft,
+        params: ValidParams,
+        prompt: str,
+        progress_message_id: int | None,
+    ) -> Job:
+        active = await tx.fetchval(
+            "SELECT count(*) FROM jobs WHERE user_id = ? AND status IN (?, ?, ?, ?)",
+            (draft.user_id, *ACTIVE),
+        )
+        if active >= self.max_active_per_user:
+            raise TooManyActiveJobs(self.max_active_per_user)
+        now = self.clock()
+        job_id = await tx.execute(
+            "INSERT INTO jobs (user_id, chat_id, mode, model_id, params, prompt, task_uuid,"
+            " image_uuid, tokens, progress_message_id, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                draft.user_id,
+                draft.chat_id,
+                draft.mode.value,
+                draft.model_id,
+                json.dumps(params.to_json()),
+                prompt,
+                new_task_uuid(),
+                draft.image_uuid,
+                params.price,
+                progress_message_id,
+                now,
+                now,
+            ),
+        )
+        await self.billing.charge_for_job(draft.user_id, job_id, params.price, tx=tx)
+        if draft.image is not None and draft.image_uuid is None:
+            await tx.execute(
+                "INSERT INTO job_images (job_id, mime, data) VALUES (?, ?, ?)",
+                (job_id, image_mime(draft.image), draft.image),
+            )
+        return await _get(tx, job_id)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -228,6 +296,44 @@ class JobService:
     async def image(self, job_id: int) -> bytes | None:
         value = await self.db.fetchval("SELECT data FROM job_images WHERE job_id = ?", (job_id,))
         return bytes(value) if value is not None else None
+
+    async def get_for_user(self, job_id: int, user_id: int) -> Job | None:
+        """The user's own job, shown in their gallery; anyone else's reads as not found."""
+        row = await self.db.fetchone(
+            "SELECT * FROM jobs WHERE id = ? AND user_id = ? AND hidden = 0", (job_id, user_id)
+        )
+        return None if row is None else Job.from_row(row)
+
+    async def gallery(self, user_id: int, offset: int, limit: int) -> tuple[list[Job], int]:
+        """A page of the user's jobs, newest first, and how many there are in all."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM jobs WHERE user_id = ? AND hidden = 0 ORDER BY id DESC LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
+        )
+        total = await self.db.fetchval(
+            "SELECT count(*) FROM jobs WHERE user_id = ? AND hidden = 0", (user_id,)
+        )
+        return [Job.from_row(r) for r in rows], int(total)
+
+    async def hide(self, job_id: int, user_id: int) -> bool:
+        """Remove from the user's gallery; the job and its ledger rows stay for accounting."""
+        async with self.db.transaction() as tx:
+            return bool(
+                await tx.execute(
+                    "UPDATE jobs SET hidden = 1 WHERE id = ? AND user_id = ?"
+                    " AND status IN ('delivered', 'failed')",
+                    (job_id, user_id),
+                )
+            )
+
+    async def last_settings(self, user_id: int, mode: Mode) -> tuple[str, dict[str, Any]] | None:
+        """The model and parameters of the user's latest job in this mode."""
+        row = await self.db.fetchone(
+            "SELECT model_id, params FROM jobs WHERE user_id = ? AND mode = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (user_id, mode.value),
+        )
+        return None if row is None else (row["model_id"], json.loads(row["params"]))
 
     async def submitted_due(self, limit: int) -> list[Job]:
         rows = await self.db.fetchall(

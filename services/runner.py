@@ -226,10 +226,11 @@ class JobRunner:
         try:
             images: tuple[str, ...] = ()
             if job.mode.value == "i2v":
-                moved = await self._upload(job)
-                if moved is None:
-                    return
-                job = moved
+                if job.image_uuid is None:  # "again" jobs reuse an image Runware already has
+                    moved = await self._upload(job)
+                    if moved is None:
+                        return
+                    job = moved
                 assert job.image_uuid is not None
                 images = (job.image_uuid,)
             request = VideoRequest(job.task_uuid, model, params, job.prompt, images)

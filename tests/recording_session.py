@@ -18,9 +18,9 @@ from aiogram import Bot
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import Chat, FSInputFile, Message, User, Video
+from aiogram.types import Chat, File, FSInputFile, Message, User, Video
 
-BOT_ID = 42
+BOT_ID = 424242
 TOKEN = f"{BOT_ID}:TEST-token-0123456789abcdefghijkl"
 
 
@@ -31,6 +31,8 @@ class RecordingSession(BaseSession):
         self._scripted: deque[tuple[type[TelegramMethod[Any]] | None, dict[str, Any]]] = deque()
         self._ids = itertools.count(1000)
         self.uploads: list[tuple[str, int]] = []  # (file name, bytes) of each file sent
+        self.results: list[Any] = []  # what each request answered (same order as requests)
+        self.files: dict[str, bytes] = {}  # file_id -> content, for getFile + download
 
     def script(self, method: type[TelegramMethod[Any]] | None, **envelope: Any) -> None:
         """Answer the next call of `method` (None: of any method) with this Bot API envelope,
@@ -60,11 +62,15 @@ class RecordingSession(BaseSession):
         for i, (kind, envelope) in enumerate(self._scripted):
             if kind is None or isinstance(method, kind):
                 del self._scripted[i]
+                self.results.append(None)
                 response = self.check_response(
                     bot, method, envelope.get("error_code", 200), json.dumps(envelope)
                 )
+                self.results[-1] = response.result
                 return response.result  # type: ignore[return-value]
-        return self._default(bot, method)
+        result = self._default(bot, method)
+        self.results.append(result)
+        return result
 
     def _default(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
         returning = method.__returning__
@@ -92,6 +98,16 @@ class RecordingSession(BaseSession):
                 caption=getattr(method, "caption", None),
             )
             return message.as_(bot)
+        if type(method).__name__ == "GetFile":
+            file_id = method.file_id  # type: ignore[attr-defined]
+            if file_id not in self.files:
+                raise AssertionError(f"test did not provide file {file_id}")
+            return File(
+                file_id=file_id,
+                file_unique_id=f"u-{file_id}",
+                file_size=len(self.files[file_id]),
+                file_path=f"files/{file_id}",
+            )
         if returning is User:
             return User(id=BOT_ID, is_bot=True, first_name="Bot", username="video_bot")
         raise AssertionError(f"no default answer for {type(method).__name__}: script one")
@@ -107,7 +123,10 @@ class RecordingSession(BaseSession):
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
-        yield b""
+        file_id = url.rsplit("/files/", 1)[-1]
+        data = self.files[file_id]
+        for start in range(0, len(data), chunk_size):
+            yield data[start : start + chunk_size]
 
 
 def recording_bot() -> tuple[Bot, RecordingSession]:

@@ -16,6 +16,7 @@ from aiogram.types import FSInputFile
 
 from bot.telegram_retry import RetryMiddleware
 from handlers.delivery import TelegramMessenger
+from handlers.i18n import build_i18n
 from services.billing import Billing, Kind
 from services.catalog import Mode, load_catalog
 from services.db import Database
@@ -121,7 +122,14 @@ async def world(db):
         http = httpx.AsyncClient()
         monotonic = Clock(100.0)
         messenger = TelegramMessenger(
-            bot, users, CATALOG, [ADMIN], http, monotonic=monotonic, wall_clock=clock
+            bot,
+            build_i18n(),
+            users,
+            CATALOG,
+            [ADMIN],
+            http,
+            monotonic=monotonic,
+            wall_clock=clock,
         )
         messenger.monotonic = lambda: clock.now  # progress throttle follows the test clock
         options = RunnerOptions(first_poll=5, max_poll_interval=10, submit_retry_delay=10)

@@ -37,12 +37,12 @@ async def test_reaches_long_polling_answers_start_and_stops_on_sigterm(tmp_path)
     try:
         await telegram.wait_for("getUpdates", timeout=30)
         commands = telegram.called("setMyCommands")
-        assert {c.params.get("language_code") for c in commands} == {None, "ru"}
+        assert {c.params.get("language_code") for c in commands} == {None, "ru", "uk", "be", "kk"}
 
         telegram.send_text(555, "/start")
         [reply] = await telegram.wait_for("sendMessage")
         assert reply.params["chat_id"] == "555"
-        assert "Hello" in reply.params["text"]
+        assert "Hi, U!" in reply.params["text"]
 
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), 15)

@@ -1,0 +1,86 @@
+"""Typed callback data: short prefixes, enums for choices, ids for records, all well under 64
+bytes. Everything else stays server-side (FSM data, drafts)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+from services.catalog import Mode
+
+
+class MenuAction(StrEnum):
+    T2V = "t2v"
+    I2V = "i2v"
+    VIDEOS = "videos"
+    BALANCE = "balance"
+    HELP = "help"
+    LANGUAGE = "lang"
+    HOME = "home"
+
+
+class StepAction(StrEnum):
+    MODELS = "models"  # back to the model list
+    NEXT = "next"  # parameters done
+    SKIP_PROMPT = "skip"
+    CANCEL = "cancel"
+
+
+class CardAction(StrEnum):
+    GO = "go"
+    EDIT = "edit"
+    CANCEL = "cancel"
+    TOPUP = "topup"
+
+
+class Menu(CallbackData, prefix="m"):
+    action: MenuAction
+
+
+class PickModel(CallbackData, prefix="md"):
+    mode: Mode
+    model: str  # catalog id with ':' written as '.' (':' separates callback fields)
+
+
+class SetParam(CallbackData, prefix="p"):
+    name: str  # "duration", "size" or a provider setting key
+    value: str
+
+
+class Step(CallbackData, prefix="s"):
+    action: StepAction
+
+
+class Card(CallbackData, prefix="c"):
+    action: CardAction
+    draft: int
+
+
+class Again(CallbackData, prefix="a"):
+    job: int
+
+
+class Language(CallbackData, prefix="l"):
+    code: str
+
+
+def model_slug(model_id: str) -> str:
+    return model_id.replace(":", ".")
+
+
+def model_id_from_slug(slug: str) -> str:
+    return slug.replace(".", ":", 1)
+
+
+class GalleryAction(StrEnum):
+    PAGE = "page"
+    OPEN = "open"
+    DELETE = "del"
+    CONFIRM_DELETE = "delok"
+
+
+class Gallery(CallbackData, prefix="g"):
+    action: GalleryAction
+    job: int = 0
+    page: int = 0

@@ -1,0 +1,157 @@
+"""/start, /help, /balance, /language, /cancel, the main menu, and what is left over."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram import Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from handlers import gallery, screens, wizard
+from handlers.callbacks import Language, Menu, MenuAction
+from services.billing import Billing, Kind, LedgerEntry
+from services.catalog import Catalog, Mode
+from services.drafts import Drafts
+from services.jobs import JobService
+from services.users import LANGUAGES, User, Users
+
+
+def entry_text(entry: LedgerEntry) -> str:
+    when = f"{entry.created_at[8:10]}.{entry.created_at[5:7]} {entry.created_at[11:16]}"
+    amount = f"+{entry.amount}" if entry.amount > 0 else str(entry.amount)
+    words = {
+        Kind.ADMIN_TOPUP: _("top-up by an admin"),
+        Kind.ADMIN_DEBIT: _("correction by an admin"),
+        Kind.PURCHASE: _("purchase"),
+        Kind.PURCHASE_REFUND: _("purchase refunded"),
+        Kind.JOB_CHARGE: _("video #{job}").format(job=entry.job_id),
+        Kind.JOB_REFUND: _("refund for video #{job}").format(job=entry.job_id),
+        Kind.BONUS: _("welcome bonus"),
+    }[entry.kind]
+    if entry.reason and entry.kind in (Kind.ADMIN_TOPUP, Kind.ADMIN_DEBIT):
+        words += f" ({entry.reason})"
+    return f"{when}  <b>{amount}</b>  {words}"
+
+
+async def balance_screen(billing: Billing, user: User) -> tuple[str, InlineKeyboardMarkup]:
+    balance = await billing.balance(user.id)
+    lines = [_("💰 Your balance: <b>{balance}</b>").format(balance=screens.tokens(balance))]
+    history = await billing.history(user.id, limit=5)
+    if history:
+        lines += ["", _("Latest:")] + [entry_text(e) for e in history]
+    lines += ["", _("To top up, write to the bot's admins.")]
+    return "\n".join(lines), screens.home_button()
+
+
+async def cmd_start(message: Message, state: FSMContext, billing: Billing, user: User) -> None:
+    await state.clear()
+    name = message.from_user.first_name if message.from_user else ""
+    await message.answer(
+        screens.greeting(name, await billing.balance(user.id)), reply_markup=screens.main_menu()
+    )
+
+
+async def cmd_help(message: Message) -> None:
+    await message.answer(screens.help_text(), reply_markup=screens.home_button())
+
+
+async def cmd_balance(message: Message, billing: Billing, user: User) -> None:
+    text, markup = await balance_screen(billing, user)
+    await message.answer(text, reply_markup=markup)
+
+
+async def cmd_language(message: Message) -> None:
+    await message.answer(_("Choose your language:"), reply_markup=screens.language_menu())
+
+
+async def cmd_cancel(message: Message, state: FSMContext, drafts: Drafts, user: User) -> None:
+    if await state.get_state() is None:
+        await message.answer(
+            _("Nothing to cancel. What shall we make?"), reply_markup=screens.main_menu()
+        )
+        return
+    await wizard.cancel_wizard(message, state, drafts, user)
+
+
+async def set_language(
+    callback: CallbackQuery, callback_data: Language, users: Users, user: User, i18n: I18n
+) -> None:
+    if callback_data.code not in LANGUAGES:
+        await callback.answer(
+            _("This button is outdated. Use /start to begin again."), show_alert=True
+        )
+        return
+    await users.set_language(user.id, callback_data.code)
+    i18n.current_locale = callback_data.code
+    await callback.answer(
+        _("Language: English") if callback_data.code == "en" else _("Language: Russian")
+    )
+    await wizard.show(callback, _("Done. What shall we make?"), screens.main_menu())
+
+
+async def menu(
+    callback: CallbackQuery,
+    callback_data: Menu,
+    state: FSMContext,
+    catalog: Catalog,
+    billing: Billing,
+    jobs: JobService,
+    user: User,
+) -> None:
+    action = callback_data.action
+    if action in (MenuAction.T2V, MenuAction.I2V):
+        await callback.answer()
+        await wizard.begin(callback, state, catalog, Mode(action.value))
+        return
+    await callback.answer()
+    if action is MenuAction.VIDEOS:
+        await gallery.show_page(callback, jobs, catalog, user, page=0)
+    elif action is MenuAction.BALANCE:
+        text, markup = await balance_screen(billing, user)
+        await wizard.show(callback, text, markup)
+    elif action is MenuAction.HELP:
+        await wizard.show(callback, screens.help_text(), screens.home_button())
+    elif action is MenuAction.LANGUAGE:
+        await wizard.show(callback, _("Choose your language:"), screens.language_menu())
+    else:
+        await state.clear()
+        name = callback.from_user.first_name
+        await wizard.show(
+            callback, screens.greeting(name, await billing.balance(user.id)), screens.main_menu()
+        )
+
+
+async def unknown_command(message: Message) -> None:
+    await message.answer(_("I don't know this command. /help shows what I can do."))
+
+
+async def anything_else(message: Message) -> None:
+    await message.answer(_("I can't use this here. /start opens the menu."))
+
+
+async def group_start(message: Message) -> None:
+    await message.answer(_("I make videos in a private chat: open me and press Start."))
+
+
+def setup_commands() -> Router:
+    router = Router(name="commands")
+    router.message.register(cmd_start, CommandStart())
+    router.message.register(cmd_help, Command("help"))
+    router.message.register(cmd_balance, Command("balance"))
+    router.message.register(cmd_language, Command("language"))
+    router.message.register(cmd_cancel, Command("cancel"))
+    router.message.register(gallery.cmd_gallery, Command("gallery"))
+    router.callback_query.register(set_language, Language.filter())
+    router.callback_query.register(menu, Menu.filter())
+    return router
+
+
+def setup_fallback() -> Router:
+    router = Router(name="fallback")
+    router.message.register(unknown_command, Command(re.compile(r".+")))
+    router.message.register(anything_else)
+    return router

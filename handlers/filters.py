@@ -1,0 +1,37 @@
+"""Small async filters. aiogram runs every sync filter (each `F.` magic filter) through a thread
+hop; these run on the event loop."""
+
+from __future__ import annotations
+
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, Message
+
+
+class PrivateChat(Filter):
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        message = event.message if isinstance(event, CallbackQuery) else event
+        if message is None:  # an inline-message callback: no chat to check
+            return True
+        return message.chat.type == "private"
+
+
+class PlainText(Filter):
+    """A text that is not a command."""
+
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.text) and not message.text.startswith("/")  # type: ignore[union-attr]
+
+
+class HasImage(Filter):
+    """A photo, or a file (checked from its bytes later, whatever its name or MIME type says)."""
+
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.photo) or message.document is not None
+
+
+class IsAdmin(Filter):
+    def __init__(self, admin_ids: frozenset[int]) -> None:
+        self.admin_ids = admin_ids
+
+    async def __call__(self, message: Message) -> bool:
+        return message.from_user is not None and message.from_user.id in self.admin_ids

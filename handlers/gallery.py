@@ -1,0 +1,180 @@
+"""My videos: the user's jobs, newest first, five a page; open one to get the video again by its
+stored file_id; delete with confirmation. Every query is scoped to the user who asks."""
+
+from __future__ import annotations
+
+import html
+import time
+from datetime import UTC, datetime
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers import screens
+from handlers.callbacks import Again, Gallery, GalleryAction, Menu, MenuAction
+from services.catalog import Catalog
+from services.jobs import Job, JobService, Status
+from services.users import User
+
+PAGE_SIZE = 5
+PROMPT_PREVIEW = 60
+
+
+def _elapsed(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def state_text(job: Job, now: float) -> str:
+    if job.status is Status.DELIVERED:
+        if job.delivered_as == "link":
+            return _("ready (sent as a link)")
+        return _("ready")
+    if job.status is Status.FAILED:
+        return _("failed, refunded")
+    return _("generating, {elapsed} elapsed").format(elapsed=_elapsed(now - job.created_at))
+
+
+def line(job: Job, catalog: Catalog, now: float) -> str:
+    model = catalog.get(job.model_id)
+    name = model.name if model else job.model_id
+    date = datetime.fromtimestamp(job.created_at, UTC).strftime("%d.%m.%Y")
+    prompt = job.prompt if len(job.prompt) <= PROMPT_PREVIEW else job.prompt[:PROMPT_PREVIEW] + "…"
+    return (
+        f"<b>#{job.id}</b> · {date} · {html.escape(name)} · {screens.seconds(job.duration)}\n"
+        f"{html.escape(prompt) or '—'}\n<i>{state_text(job, now)}</i>"
+    )
+
+
+async def render_page(
+    jobs: JobService, catalog: Catalog, user: User, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    items, total = await jobs.gallery(user.id, max(0, page) * PAGE_SIZE, PAGE_SIZE)
+    kb = InlineKeyboardBuilder()
+    if not items:
+        kb.button(text=_("🏠 Menu"), callback_data=Menu(action=MenuAction.HOME))
+        return _("📁 No videos yet. Make your first one from the menu!"), kb.as_markup()
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    page = min(max(0, page), pages - 1)
+    now = time.time()
+    text = _("📁 <b>My videos</b> · page {page} of {pages}").format(page=page + 1, pages=pages)
+    text += "\n\n" + "\n\n".join(line(job, catalog, now) for job in items)
+    for job in items:
+        kb.button(
+            text=f"▶ #{job.id}",
+            callback_data=Gallery(action=GalleryAction.OPEN, job=job.id, page=page),
+        )
+    nav = 0
+    if page > 0:
+        kb.button(text="⬅", callback_data=Gallery(action=GalleryAction.PAGE, page=page - 1))
+        nav += 1
+    if page + 1 < pages:
+        kb.button(text="➡", callback_data=Gallery(action=GalleryAction.PAGE, page=page + 1))
+        nav += 1
+    kb.button(text=_("🏠 Menu"), callback_data=Menu(action=MenuAction.HOME))
+    kb.adjust(len(items), *([nav] if nav else []), 1)
+    return text, kb.as_markup()
+
+
+async def show_page(
+    event: Message | CallbackQuery, jobs: JobService, catalog: Catalog, user: User, page: int
+) -> None:
+    from handlers.wizard import show
+
+    text, markup = await render_page(jobs, catalog, user, page)
+    message = event.message if isinstance(event, CallbackQuery) else None
+    if isinstance(message, Message) and message.video is not None:
+        await message.answer(text, reply_markup=markup)  # opened from a video: a new message
+        return
+    await show(event, text, markup)
+
+
+async def cmd_gallery(message: Message, jobs: JobService, catalog: Catalog, user: User) -> None:
+    await show_page(message, jobs, catalog, user, page=0)
+
+
+def item_keyboard(job: Job, page: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if job.status is Status.DELIVERED:
+        kb.button(text=_("🔁 Again with the same settings"), callback_data=Again(job=job.id))
+    if job.status in (Status.DELIVERED, Status.FAILED):
+        kb.button(
+            text=_("🗑 Delete"),
+            callback_data=Gallery(action=GalleryAction.DELETE, job=job.id, page=page),
+        )
+    kb.button(text=_("⬅ My videos"), callback_data=Gallery(action=GalleryAction.PAGE, page=page))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+async def on_gallery(
+    callback: CallbackQuery,
+    callback_data: Gallery,
+    jobs: JobService,
+    catalog: Catalog,
+    user: User,
+) -> None:
+    action = callback_data.action
+    if action is GalleryAction.PAGE:
+        await callback.answer()
+        await show_page(callback, jobs, catalog, user, callback_data.page)
+        return
+    job = await jobs.get_for_user(callback_data.job, user.id)
+    if job is None:
+        await callback.answer(_("Not found."), show_alert=True)
+        return
+    message = callback.message if isinstance(callback.message, Message) else None
+    if message is None:
+        await callback.answer()
+        return
+    if action is GalleryAction.OPEN:
+        await callback.answer()
+        await open_item(message, job, catalog, callback_data.page)
+    elif action is GalleryAction.DELETE:
+        await callback.answer()
+        kb = InlineKeyboardBuilder()
+        kb.button(
+            text=_("🗑 Yes, delete"),
+            callback_data=Gallery(
+                action=GalleryAction.CONFIRM_DELETE, job=job.id, page=callback_data.page
+            ),
+        )
+        kb.button(
+            text=_("Keep it"),
+            callback_data=Gallery(action=GalleryAction.PAGE, page=callback_data.page),
+        )
+        kb.adjust(1)
+        await message.answer(
+            _("Delete video #{job} from your gallery? This can't be undone.").format(job=job.id),
+            reply_markup=kb.as_markup(),
+        )
+    else:
+        if await jobs.hide(job.id, user.id):
+            await callback.answer(_("Deleted."))
+        else:
+            await callback.answer(_("Only finished videos can be deleted."), show_alert=True)
+            return
+        await show_page(callback, jobs, catalog, user, callback_data.page)
+
+
+async def open_item(message: Message, job: Job, catalog: Catalog, page: int) -> None:
+    text = line(job, catalog, time.time())
+    markup = item_keyboard(job, page)
+    if job.status is Status.DELIVERED and job.file_id:
+        try:
+            await message.answer_video(job.file_id, caption=text[:1024], reply_markup=markup)
+            return
+        except TelegramBadRequest:
+            pass  # a file_id Telegram no longer knows: fall back to the link below
+    if job.status is Status.DELIVERED and job.video_url:
+        text += "\n" + html.escape(job.video_url)
+    await message.answer(text, reply_markup=markup)
+
+
+def setup() -> Router:
+    router = Router(name="gallery")
+    router.callback_query.register(on_gallery, Gallery.filter())
+    return router

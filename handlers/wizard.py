@@ -1,0 +1,606 @@
+"""Text-to-video and image-to-video wizards: model -> parameters -> (photo ->) prompt -> card.
+
+Every step edits one screen message in place; every state has a reply for wrong input; the card
+is a single-use draft, so Generate can never make two jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers import screens
+from handlers.callbacks import (
+    Again,
+    Card,
+    CardAction,
+    PickModel,
+    SetParam,
+    Step,
+    StepAction,
+    model_id_from_slug,
+)
+from handlers.delivery import progress_text
+from handlers.filters import HasImage, PlainText
+from handlers.replies import domain_error_text, image_problem_text, prompt_problem_text
+from handlers.states import Wizard, WizardData, load, save
+from services.billing import Billing
+from services.catalog import Catalog, Mode, Problem, ValidParams, check_prompt, validate_params
+from services.drafts import Drafts
+from services.errors import DomainError
+from services.images import MAX_BYTES, ImageRejected, prepare_image
+from services.jobs import JobService
+from services.users import User
+
+log = logging.getLogger(__name__)
+
+Event = Message | CallbackQuery
+
+
+async def show(event: Event, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+    """Edit the screen the button is on, or answer a message with a new screen."""
+    if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
+        try:
+            edited = await event.message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            if "not modified" not in exc.message:
+                raise
+            return event.message
+        return edited if isinstance(edited, Message) else event.message
+    message = event.message if isinstance(event, CallbackQuery) else event
+    assert isinstance(message, Message)
+    return await message.answer(text, reply_markup=markup)
+
+
+async def outdated(callback: CallbackQuery) -> None:
+    await callback.answer(_("This button is outdated. Use /start to begin again."), show_alert=True)
+
+
+# --- entering ------------------------------------------------------------------------------------
+
+
+async def begin(
+    event: Event, state: FSMContext, catalog: Catalog, mode: Mode, data: WizardData | None = None
+) -> None:
+    await state.set_state(Wizard.model)
+    await save(state, data or WizardData(mode=mode))
+    text, markup = screens.model_list(catalog, mode)
+    await show(event, text, markup)
+
+
+async def pick_model(
+    callback: CallbackQuery,
+    callback_data: PickModel,
+    state: FSMContext,
+    catalog: Catalog,
+    billing: Billing,
+    user: User,
+) -> None:
+    data = await load(state)
+    model = catalog.get(model_id_from_slug(callback_data.model))
+    if data is None or model is None or callback_data.mode != data.mode:
+        await outdated(callback)
+        return
+    if not model.supports(data.mode):
+        await outdated(callback)
+        return
+    await callback.answer()
+    data = data.with_model(model)
+    await save(state, data)
+    await state.set_state(Wizard.params)
+    await show_params(callback, data, catalog, billing, user)
+
+
+async def show_params(
+    event: Event, data: WizardData, catalog: Catalog, billing: Billing, user: User
+) -> None:
+    model = catalog.get(data.model_id or "")
+    assert model is not None
+    valid = validate_params(model, data.mode, data.chosen())
+    assert isinstance(valid, ValidParams), valid
+    text, markup = screens.params_screen(model, data, valid, await billing.balance(user.id))
+    await show(event, text, markup)
+
+
+def apply_choice(data: WizardData, catalog: Catalog, name: str, value: str) -> WizardData | None:
+    """The wizard data with one parameter changed, or None if the model does not offer it."""
+    model = catalog.get(data.model_id or "")
+    if model is None:
+        return None
+    update: dict[str, object] = {}
+    if name == "duration":
+        if not value.isdigit() or int(value) not in model.durations:
+            return None
+        duration = int(value)
+        update["duration"] = duration
+        if data.size is not None and data.size not in model.sizes_for(duration):
+            allowed = model.sizes_for(duration)
+            update["size"] = model.default_size if model.default_size in allowed else allowed[0]
+        offered = {s.key for s in model.settings_for(data.mode, duration)}
+        # A setting that exists only at some durations (Vidu's music) starts over.
+        update["settings"] = {
+            k: v
+            for k, v in data.settings.items()
+            if k in offered and not next(s for s in model.settings if s.key == k).durations
+        }
+    elif name == "size":
+        if data.size is None or value not in model.sizes_for(data.duration or 0):
+            return None
+        update["size"] = value
+    else:
+        spec = next(
+            (s for s in model.settings_for(data.mode, data.duration or 0) if s.key == name), None
+        )
+        if spec is None:
+            return None
+        if spec.type == "bool":
+            if value not in ("0", "1"):
+                return None
+            update["settings"] = {**data.settings, name: value == "1"}
+        else:
+            if value not in spec.choices:
+                return None
+            update["settings"] = {**data.settings, name: value}
+    changed = data.model_copy(update=update)
+    valid = validate_params(model, changed.mode, changed.chosen())
+    return changed if isinstance(valid, ValidParams) else None
+
+
+async def set_param(
+    callback: CallbackQuery,
+    callback_data: SetParam,
+    state: FSMContext,
+    catalog: Catalog,
+    billing: Billing,
+    user: User,
+) -> None:
+    data = await load(state)
+    changed = apply_choice(data, catalog, callback_data.name, callback_data.value) if data else None
+    if changed is None:
+        await callback.answer(_("This option is not available for this model."), show_alert=True)
+        return
+    await callback.answer()
+    await save(state, changed)
+    await show_params(callback, changed, catalog, billing, user)
+
+
+# --- moving between steps ------------------------------------------------------------------------
+
+
+async def step(
+    callback: CallbackQuery,
+    callback_data: Step,
+    state: FSMContext,
+    catalog: Catalog,
+    billing: Billing,
+    drafts: Drafts,
+    user: User,
+) -> None:
+    data = await load(state)
+    current = await state.get_state()
+    action = callback_data.action
+    if action is StepAction.CANCEL:
+        await callback.answer()
+        await cancel_wizard(callback, state, drafts, user)
+        return
+    if data is None or current is None:
+        await outdated(callback)
+        return
+    model = catalog.get(data.model_id or "")
+    if action is StepAction.MODELS:
+        await callback.answer()
+        await begin(callback, state, catalog, data.mode, data)
+    elif action is StepAction.NEXT and current == Wizard.params.state and model is not None:
+        await callback.answer()
+        await after_params(callback, state, data, catalog, billing, drafts, user)
+    elif (
+        action is StepAction.SKIP_PROMPT
+        and current == Wizard.prompt.state
+        and model is not None
+        and data.mode is Mode.I2V
+        and not model.prompt_required_i2v
+    ):
+        await callback.answer()
+        await to_card(
+            callback,
+            state,
+            data.model_copy(update={"prompt": ""}),
+            catalog,
+            billing,
+            drafts,
+            user,
+            in_place=True,
+        )
+    else:
+        await outdated(callback)
+
+
+async def after_params(
+    event: Event,
+    state: FSMContext,
+    data: WizardData,
+    catalog: Catalog,
+    billing: Billing,
+    drafts: Drafts,
+    user: User,
+) -> None:
+    """Parameters done: the photo if one is still needed, then the prompt, unless the prompt is
+    known already (a photo's caption, or a card being changed): then straight to the card."""
+    model = catalog.get(data.model_id or "")
+    assert model is not None
+    if data.mode is Mode.I2V and not data.has_image:
+        await state.set_state(Wizard.photo)
+        await show(event, screens.ask_photo(), screens.cancel_only())
+    elif data.prompt is not None:
+        await to_card(event, state, data, catalog, billing, drafts, user, in_place=True)
+    else:
+        await state.set_state(Wizard.prompt)
+        optional = data.mode is Mode.I2V and not model.prompt_required_i2v
+        await show(event, screens.ask_prompt(model, data.mode), screens.cancel_only(skip=optional))
+
+
+async def cancel_wizard(event: Event, state: FSMContext, drafts: Drafts, user: User) -> None:
+    data = await load(state)
+    if data is not None and data.draft_id is not None:
+        await drafts.cancel(data.draft_id, user.id)
+    await state.clear()
+    await show(event, _("Cancelled. What shall we make?"), screens.main_menu())
+
+
+# --- photo ---------------------------------------------------------------------------------------
+
+
+async def read_image(bot: Bot, message: Message) -> bytes:
+    if message.photo:
+        file_id, size = message.photo[-1].file_id, message.photo[-1].file_size
+    elif message.document:
+        file_id, size = message.document.file_id, message.document.file_size
+    else:
+        raise ImageRejected("format")
+    if size is not None and size > MAX_BYTES:
+        raise ImageRejected("too_big")
+    try:
+        buffer = await bot.download(file_id, destination=io.BytesIO())
+    except TelegramBadRequest as exc:
+        if "too big" in exc.message:
+            raise ImageRejected("too_big") from None
+        raise
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue()
+
+
+async def stage_photo(bot: Bot, message: Message, drafts: Drafts, user: User) -> int | None:
+    """Check the image and keep it for the card; replies itself when the image is refused."""
+    try:
+        raw = await read_image(bot, message)
+        prepared = await asyncio.to_thread(prepare_image, raw)
+    except ImageRejected as exc:
+        await message.answer(image_problem_text(exc), reply_markup=screens.cancel_only())
+        return None
+    return await drafts.stage_image(user.id, prepared.data, prepared.mime)
+
+
+async def got_photo(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    catalog: Catalog,
+    billing: Billing,
+    drafts: Drafts,
+    user: User,
+) -> None:
+    data = await load(state)
+    if data is None:
+        await state.clear()
+        return
+    image_id = await stage_photo(bot, message, drafts, user)
+    if image_id is None:
+        return
+    caption = (message.caption or "").strip()
+    data = data.model_copy(update={"image_id": image_id, "prompt": caption or data.prompt})
+    await save(state, data)
+    if data.prompt:
+        await to_card(message, state, data, catalog, billing, drafts, user)
+        return
+    model = catalog.get(data.model_id or "")
+    assert model is not None
+    await state.set_state(Wizard.prompt)
+    optional = not model.prompt_required_i2v
+    await message.answer(
+        screens.ask_prompt(model, Mode.I2V), reply_markup=screens.cancel_only(optional)
+    )
+
+
+async def not_a_photo(message: Message) -> None:
+    await message.answer(
+        _("That is not an image I can use.") + "\n" + screens.ask_photo(),
+        reply_markup=screens.cancel_only(),
+    )
+
+
+# --- prompt and card -----------------------------------------------------------------------------
+
+
+async def got_prompt(
+    message: Message,
+    state: FSMContext,
+    catalog: Catalog,
+    billing: Billing,
+    drafts: Drafts,
+    user: User,
+) -> None:
+    data = await load(state)
+    if data is None:
+        await state.clear()
+        return
+    await to_card(
+        message,
+        state,
+        data.model_copy(update={"prompt": message.text}),
+        catalog,
+        billing,
+        drafts,
+        user,
+    )
+
+
+async def not_a_prompt(message: Message) -> None:
+    await message.answer(
+        _("Please send the prompt as a text message."), reply_markup=screens.cancel_only()
+    )
+
+
+async def to_card(
+    event: Event,
+    state: FSMContext,
+    data: WizardData,
+    catalog: Catalog,
+    billing: Billing,
+    drafts: Drafts,
+    user: User,
+    *,
+    in_place: bool = False,
+) -> None:
+    """Check the prompt, save a single-use draft and show the confirmation card (as a new
+    message, or in place of the screen whose button led here)."""
+    model = catalog.get(data.model_id or "")
+    assert model is not None
+    prompt = check_prompt(model, data.mode, data.prompt)
+    if isinstance(prompt, Problem):
+        await state.set_state(Wizard.prompt)
+        await save(state, data.model_copy(update={"prompt": None}))
+        optional = data.mode is Mode.I2V and not model.prompt_required_i2v
+        target = event.message if isinstance(event, CallbackQuery) else event
+        assert isinstance(target, Message)
+        await target.answer(prompt_problem_text(prompt), reply_markup=screens.cancel_only(optional))
+        return
+    valid = validate_params(model, data.mode, data.chosen())
+    assert isinstance(valid, ValidParams), valid
+    if data.draft_id is not None:
+        await drafts.cancel(data.draft_id, user.id)  # the older card goes stale
+    draft_id = await drafts.save(
+        user.id,
+        data.mode,
+        model.id,
+        valid.to_json(),
+        prompt,
+        image_id=data.image_id,
+        image_uuid=data.image_uuid,
+    )
+    data = data.model_copy(update={"prompt": prompt, "draft_id": draft_id})
+    await save(state, data)
+    await state.set_state(Wizard.confirm)
+    text, markup = screens.card(
+        model, valid, prompt, await billing.balance(user.id), draft_id, data.has_image
+    )
+    if in_place:
+        await show(event, text, markup)
+        return
+    target = event.message if isinstance(event, CallbackQuery) else event
+    assert isinstance(target, Message)
+    await target.answer(text, reply_markup=markup)
+
+
+async def card_action(
+    callback: CallbackQuery,
+    callback_data: Card,
+    state: FSMContext,
+    catalog: Catalog,
+    billing: Billing,
+    drafts: Drafts,
+    jobs: JobService,
+    user: User,
+) -> None:
+    stored = await drafts.get(callback_data.draft, user.id)
+    if stored is None:
+        await callback.answer(_("This card was not found."), show_alert=True)
+        return
+    action = callback_data.action
+    if stored.status != "open" and action is not CardAction.TOPUP:
+        text = (
+            _("This card was already used: the video is on its way.")
+            if stored.status == "used"
+            else _("This card was cancelled.")
+        )
+        await callback.answer(text, show_alert=True)
+        return
+    if action is CardAction.GO:
+        await generate(callback, state, stored.id, catalog, jobs, user)
+    elif action is CardAction.CANCEL:
+        await callback.answer()
+        await drafts.cancel(stored.id, user.id)
+        await state.clear()
+        await show(callback, _("Cancelled. What shall we make?"), screens.main_menu())
+    elif action is CardAction.EDIT:
+        await callback.answer()
+        await drafts.cancel(stored.id, user.id)
+        data = WizardData(
+            mode=stored.mode,
+            model_id=stored.model_id,
+            duration=stored.params.get("duration"),
+            size=stored.params.get("size"),
+            settings=stored.params.get("settings") or {},
+            image_id=stored.image_id,
+            image_uuid=stored.image_uuid,
+            prompt=stored.prompt,
+        )
+        if catalog.get(stored.model_id) is None:
+            await outdated(callback)
+            return
+        await save(state, data)
+        await state.set_state(Wizard.params)
+        await show_params(callback, data, catalog, billing, user)
+    else:
+        await callback.answer()
+        from handlers.common import balance_screen  # the balance screen says how to top up
+
+        text, markup = await balance_screen(billing, user)
+        await show(callback, text, markup)
+
+
+async def generate(
+    callback: CallbackQuery,
+    state: FSMContext,
+    draft_id: int,
+    catalog: Catalog,
+    jobs: JobService,
+    user: User,
+) -> None:
+    message = callback.message if isinstance(callback.message, Message) else None
+    try:
+        job = await jobs.create_from_draft(
+            draft_id, user.id, progress_message_id=message.message_id if message else None
+        )
+    except DomainError as exc:
+        await callback.answer(domain_error_text(exc), show_alert=True)
+        return
+    await callback.answer(_("Started!"))
+    await state.clear()
+    if message is not None:
+        model = catalog.get(job.model_id)
+        await message.edit_text(progress_text(job, model.name if model else job.model_id, 0))
+
+
+async def again(
+    callback: CallbackQuery,
+    callback_data: Again,
+    state: FSMContext,
+    catalog: Catalog,
+    billing: Billing,
+    drafts: Drafts,
+    jobs: JobService,
+    user: User,
+) -> None:
+    job = await jobs.get(callback_data.job)
+    if job is None or job.user_id != user.id:
+        await callback.answer(_("Not found."), show_alert=True)
+        return
+    model = catalog.get(job.model_id)
+    if model is None or (job.mode is Mode.I2V and job.image_uuid is None):
+        await callback.answer(_("This video can't be repeated any more."), show_alert=True)
+        return
+    await callback.answer()
+    data = WizardData(
+        mode=job.mode,
+        model_id=job.model_id,
+        duration=job.params.get("duration"),
+        size=job.params.get("size"),
+        settings=job.params.get("settings") or {},
+        image_uuid=job.image_uuid,
+        prompt=job.prompt,
+    )
+    await to_card(callback, state, data, catalog, billing, drafts, user)
+
+
+# --- shortcuts outside any flow ------------------------------------------------------------------
+
+
+async def text_shortcut(
+    message: Message,
+    state: FSMContext,
+    catalog: Catalog,
+    billing: Billing,
+    drafts: Drafts,
+    jobs: JobService,
+    user: User,
+) -> None:
+    """A plain text outside a flow: a card for text-to-video with the last-used settings."""
+    last = await jobs.last_settings(user.id, Mode.T2V)
+    model = catalog.get(last[0]) if last else None
+    data = WizardData(mode=Mode.T2V)
+    if model is not None and last is not None:
+        candidate = data.with_model(model).model_copy(
+            update={
+                "duration": last[1].get("duration"),
+                "size": last[1].get("size"),
+                "settings": last[1].get("settings") or {},
+            }
+        )
+        if isinstance(validate_params(model, Mode.T2V, candidate.chosen()), ValidParams):
+            data = candidate
+        else:
+            data = data.with_model(model)
+    else:
+        data = data.with_model(catalog.for_mode(Mode.T2V)[0])
+    await to_card(
+        message,
+        state,
+        data.model_copy(update={"prompt": message.text}),
+        catalog,
+        billing,
+        drafts,
+        user,
+    )
+
+
+async def photo_shortcut(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    catalog: Catalog,
+    drafts: Drafts,
+    user: User,
+) -> None:
+    """A photo outside a flow starts image-to-video with it; its caption is the prompt."""
+    image_id = await stage_photo(bot, message, drafts, user)
+    if image_id is None:
+        return
+    caption = (message.caption or "").strip() or None
+    await begin(
+        message,
+        state,
+        catalog,
+        Mode.I2V,
+        WizardData(mode=Mode.I2V, image_id=image_id, prompt=caption),
+    )
+
+
+async def use_buttons(message: Message) -> None:
+    await message.answer(_("Please use the buttons above, or /cancel to stop."))
+
+
+def setup() -> Router:
+    router = Router(name="wizard")
+    router.callback_query.register(pick_model, PickModel.filter(), StateFilter(Wizard.model))
+    router.callback_query.register(outdated, PickModel.filter())
+    router.callback_query.register(set_param, SetParam.filter(), StateFilter(Wizard.params))
+    router.callback_query.register(outdated, SetParam.filter())
+    router.callback_query.register(step, Step.filter())
+    router.callback_query.register(card_action, Card.filter())
+    router.callback_query.register(again, Again.filter())
+
+    router.message.register(got_photo, StateFilter(Wizard.photo), HasImage())
+    router.message.register(not_a_photo, StateFilter(Wizard.photo))
+    router.message.register(got_prompt, StateFilter(Wizard.prompt, Wizard.confirm), PlainText())
+    router.message.register(not_a_prompt, StateFilter(Wizard.prompt, Wizard.confirm))
+    router.message.register(use_buttons, StateFilter(Wizard.model, Wizard.params))
+    router.message.register(text_shortcut, StateFilter(None), PlainText())
+    router.message.register(photo_shortcut, StateFilter(None), HasImage())
+    return router

@@ -1,0 +1,114 @@
+"""Confirmation cards as single-use drafts, and images staged between wizard steps."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from services.catalog import Mode
+from services.db import Database, Row
+from services.jobs import Clock
+
+
+@dataclass(frozen=True)
+class StoredDraft:
+    id: int
+    user_id: int
+    mode: Mode
+    model_id: str
+    params: dict[str, Any]
+    prompt: str
+    image_id: int | None
+    image_uuid: str | None
+    status: str
+    job_id: int | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> StoredDraft:
+        return cls(
+            id=row["id"],
+            user_id=row["user_id"],
+            mode=Mode(row["mode"]),
+            model_id=row["model_id"],
+            params=json.loads(row["params"]),
+            prompt=row["prompt"],
+            image_id=row["image_id"],
+            image_uuid=row["image_uuid"],
+            status=row["status"],
+            job_id=row["job_id"],
+        )
+
+
+class Drafts:
+    def __init__(self, db: Database, *, clock: Clock = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def stage_image(self, user_id: int, data: bytes, mime: str) -> int:
+        async with self.db.transaction() as tx:
+            return await tx.execute(
+                "INSERT INTO staged_images (user_id, mime, data, created_at) VALUES (?, ?, ?, ?)",
+                (user_id, mime, data, self.clock()),
+            )
+
+    async def image(self, image_id: int, user_id: int) -> bytes | None:
+        value = await self.db.fetchval(
+            "SELECT data FROM staged_images WHERE id = ? AND user_id = ?", (image_id, user_id)
+        )
+        return bytes(value) if value is not None else None
+
+    async def save(
+        self,
+        user_id: int,
+        mode: Mode,
+        model_id: str,
+        params: dict[str, Any],
+        prompt: str,
+        *,
+        image_id: int | None = None,
+        image_uuid: str | None = None,
+    ) -> int:
+        async with self.db.transaction() as tx:
+            return await tx.execute(
+                "INSERT INTO drafts (user_id, mode, model_id, params, prompt, image_id,"
+                " image_uuid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    user_id,
+                    mode.value,
+                    model_id,
+                    json.dumps(params),
+                    prompt,
+                    image_id,
+                    image_uuid,
+                    self.clock(),
+                ),
+            )
+
+    async def get(self, draft_id: int, user_id: int) -> StoredDraft | None:
+        """Only the user's own draft: another user's id reads as not found."""
+        row = await self.db.fetchone(
+            "SELECT * FROM drafts WHERE id = ? AND user_id = ?", (draft_id, user_id)
+        )
+        return None if row is None else StoredDraft.from_row(row)
+
+    async def cancel(self, draft_id: int, user_id: int) -> bool:
+        async with self.db.transaction() as tx:
+            return bool(
+                await tx.execute(
+                    "UPDATE drafts SET status = 'cancelled'"
+                    " WHERE id = ? AND user_id = ? AND status = 'open'",
+                    (draft_id, user_id),
+                )
+            )
+
+    async def cleanup(self, max_age: float = 2 * 86400) -> None:
+        """Forget open cards and staged images older than `max_age` (start-up housekeeping)."""
+        cutoff = self.clock() - max_age
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE drafts SET status = 'cancelled' WHERE status = 'open' AND created_at < ?",
+                (cutoff,),
+            )
+            await tx.execute("DELETE FROM staged_images WHERE created_at < ?", (cutoff,))

@@ -1,0 +1,457 @@
+"""The wizards and commands through the production Dispatcher with a recording session."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from aiogram.methods import SendMessage
+from PIL import Image
+
+from handlers.callbacks import Again, Card, CardAction, PickModel, SetParam
+from services.catalog import Mode, load_catalog
+from services.jobs import Draft, Status
+from tests.harness import Harness
+from tests.images import image_bytes
+
+CATALOG = load_catalog()
+T2V = [m for m in CATALOG.for_mode(Mode.T2V)]
+I2V = [m for m in CATALOG.for_mode(Mode.I2V)]
+WORDS = {
+    "en": {
+        "t2v": "Text to video",
+        "i2v": "Image to video",
+        "next": "Next",
+        "go": "Generate",
+        "skip": "Skip",
+        "cancel": "Cancel",
+        "balance": "Your balance",
+        "pick": "choose a model",
+        "photo": "Send the photo",
+        "prompt": "Describe",
+        "card": "Check and confirm",
+        "cancelled": "Cancelled",
+        "queued": "Waiting in line",
+    },
+    "ru": {
+        "t2v": "Видео из текста",
+        "i2v": "Видео из фото",
+        "next": "Далее",
+        "go": "Создать",
+        "skip": "Пропустить",
+        "cancel": "Отмена",
+        "balance": "Ваш баланс",
+        "pick": "выберите модель",
+        "photo": "Пришлите фото",
+        "prompt": "Опишите",
+        "card": "Проверьте и подтвердите",
+        "cancelled": "Отменено",
+        "queued": "В очереди",
+    },
+}
+
+
+@pytest.fixture
+async def h(tmp_path):
+    harness = await Harness.start(tmp_path)
+    await harness.give(1000)
+    yield harness
+    await harness.close()
+
+
+def in_lang(h: Harness, language: str) -> Harness:
+    return h.as_user(5001 if language == "en" else 5002, language)
+
+
+# --- start, menu, languages ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "uk"])
+async def test_start_greets_with_balance_and_menu(h, language):
+    user = h.as_user(2000, language)
+    await user.give(75)
+    await user.send("/start")
+    words = WORDS["en" if language == "en" else "ru"]
+    assert "75" in user.last_text()
+    labels = [t for t, _ in user.buttons()]
+    assert any(words["t2v"] in label for label in labels) and len(labels) == 5
+
+
+async def test_language_switch_is_remembered(h):
+    await h.send("/language")
+    await h.tap("Русский")
+    assert "Готово" in h.last_text()
+    await h.send("/start")
+    assert "Ваш баланс" in h.last_text()
+    assert (await h.services.users.get(h.user_id)).language == "ru"
+
+
+async def test_help_balance_and_unknown_command(h):
+    await h.send("/help")
+    assert "How it works" in h.last_text()
+    await h.send("/balance")
+    assert "Your balance: <b>1000 tokens</b>" in h.last_text()
+    assert "top-up by an admin" in h.last_text()
+    await h.send("/frobnicate")
+    assert "don't know this command" in h.last_text()
+
+
+# --- the wizards, every model, both languages ----------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("model", T2V, ids=lambda m: m.id)
+async def test_text_to_video_wizard_for_every_model(h, model, language):
+    user = in_lang(h, language)
+    await user.give(1000)
+    words = WORDS[language]
+    await user.send("/start")
+    await user.tap(words["t2v"])
+    assert words["pick"] in user.last_text()
+    await user.tap(model.name + " ·")
+    price = model.price_of(
+        model.default_duration,
+        model.default_size,
+        {s.key: s.default for s in model.settings_for(Mode.T2V, model.default_duration)},
+    )
+    assert str(price) in user.last_text()
+    await user.tap(words["next"])
+    assert words["prompt"] in user.last_text()
+    await user.send("  A red fox runs through deep snow  ")
+    card = user.last_text()
+    assert words["card"] in card and model.name in card and str(price) in card
+    assert f"{1000 - price} " in card
+    toast = await user.tap(words["go"])
+    assert toast
+    [job] = [j for j in await user.jobs() if j.user_id == user.user_id]
+    assert (job.model_id, job.mode, job.tokens, job.status) == (
+        model.id,
+        Mode.T2V,
+        price,
+        Status.QUEUED,
+    )
+    assert job.prompt == "A red fox runs through deep snow"
+    assert job.progress_message_id == user.screens()[-1].message_id
+    assert words["queued"] in user.last_text()
+    assert await user.services.billing.balance(user.user_id) == 1000 - price
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("model", I2V, ids=lambda m: m.id)
+async def test_image_to_video_wizard_for_every_model(h, model, language):
+    user = in_lang(h, language)
+    await user.give(1000)
+    words = WORDS[language]
+    await user.send("/start")
+    await user.tap(words["i2v"])
+    await user.tap(model.name + " ·")
+    await user.tap(words["next"])
+    assert words["photo"] in user.last_text()
+    await user.send_photo(image_bytes(3000, 2000))
+    assert words["prompt"] in user.last_text()
+    if model.prompt_required_i2v:
+        await user.send("the camera slowly pans right")
+    else:
+        await user.tap(words["skip"])
+    assert words["card"] in user.last_text()
+    await user.tap(words["go"])
+    [job] = [j for j in await user.jobs() if j.user_id == user.user_id]
+    assert (job.model_id, job.mode) == (model.id, Mode.I2V)
+    image = await user.services.jobs.image(job.id)
+    assert Image.open(io.BytesIO(image)).size == (2048, 1365)  # scaled down, aspect kept
+
+
+async def test_vidu_music_only_at_4_seconds_and_reset_on_duration_change(h):
+    await h.send("/start")
+    await h.tap("Text to video")
+    await h.tap("Vidu 1.5 ·")
+    labels = [t for t, _ in h.buttons()]
+    assert any("Background music: off" in t for t in labels)
+    await h.tap("Background music: off")
+    assert "Background music</b>: on" in h.last_text()
+    await h.tap("8 s")
+    labels = [t for t, _ in h.buttons()]
+    assert not any("Background music" in t for t in labels)
+    assert not any("1920×1080" in t for t in labels)  # 8 s is 720p only
+    await h.tap("4 s")
+    assert any("Background music: off" in t for t, _ in h.buttons())
+
+
+async def test_change_parameters_from_the_card_keeps_the_prompt(h):
+    await h.send("/start")
+    await h.tap("Text to video")
+    await h.tap("Veo 2 ·")
+    await h.tap("Next")
+    await h.send("a lighthouse in a storm")
+    await h.tap("Change parameters")
+    await h.tap("5 s")
+    await h.tap("Next")
+    card = h.last_text()
+    assert "a lighthouse in a storm" in card and "Duration: 5 s" in card
+    await h.tap("Generate")
+    [job] = await h.jobs()
+    assert job.params["duration"] == 5 and job.tokens == 25
+
+
+# --- refusals ------------------------------------------------------------------------------------
+
+
+async def to_photo_step(h):
+    await h.send("/start")
+    await h.tap("Image to video")
+    await h.tap("Vidu 2.0 ·")
+    await h.tap("Next")
+
+
+@pytest.mark.parametrize(
+    ("send", "expected"),
+    [
+        (("doc", image_bytes(500, 500, "GIF"), "a.gif", "image/gif"), "not a JPEG, PNG or WEBP"),
+        (("doc", b"%PDF-1.7 fake", "photo.jpg", "image/jpeg"), "not a JPEG, PNG or WEBP"),
+        (
+            ("doc", b"\x00\x00\x00\x18ftypmp42" + b"0" * 50, "v.mp4", "video/mp4"),
+            "not a JPEG, PNG or WEBP",
+        ),
+        (("doc", image_bytes(500, 500, "PNG")[:200], "x.png", "image/png"), "damaged"),
+        (("doc", image_bytes(500, 500, "WEBP", frames=3), "a.webp", "image/webp"), "Animated"),
+        (("photo", image_bytes(200, 640)), "too small"),
+        (
+            ("doc", b"\xff\xd8\xff" + b"0" * (11 * 1024 * 1024), "big.jpg", "image/jpeg"),
+            "larger than 10 MB",
+        ),
+        (("text", "here is my photo"), "not an image I can use"),
+    ],
+)
+async def test_image_refusals_keep_the_user_on_the_step(h, send, expected):
+    await to_photo_step(h)
+    kind, *args = send
+    if kind == "doc":
+        await h.send_document(*args)
+    elif kind == "photo":
+        await h.send_photo(args[0])
+    else:
+        await h.send(args[0])
+    assert expected in h.last_text()
+    assert "JPEG, PNG or WEBP" in h.last_text()
+    await h.send_document(image_bytes(640, 640, "PNG"), "ok.png", "image/png")  # same step
+    assert "Describe" in h.last_text()
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [("x" * 3001, "3001 characters, at most 3000"), ("   ", "empty"), ("a", "too short")],
+)
+async def test_prompt_refusals_keep_the_user_on_the_step(h, prompt, expected):
+    await h.send("/start")
+    await h.tap("Text to video")
+    await h.tap("Veo 3 ·")
+    await h.tap("Next")
+    await h.send(prompt)
+    assert expected in h.last_text()
+    await h.send("a calm sea at dawn")
+    assert "Check and confirm" in h.last_text()
+
+
+async def test_not_enough_tokens_offers_top_up_instead_of_generate(h):
+    poor = h.as_user(3000)
+    await poor.give(30)
+    await poor.send("/start")
+    await poor.tap("Text to video")
+    await poor.tap("Veo 3 ·")
+    await poor.tap("Next")
+    await poor.send("a city at night")
+    assert "Not enough tokens: 20 tokens missing" in poor.last_text()
+    labels = [t for t, _ in poor.buttons()]
+    assert not any("Generate" in t for t in labels) and any("Top up" in t for t in labels)
+    await poor.tap("Top up")
+    assert "Your balance" in poor.last_text()
+
+
+# --- single use, forgeries, cancel, restart ------------------------------------------------------
+
+
+async def test_double_tap_on_generate_creates_one_job(h):
+    await h.send("/start")
+    await h.tap("Text to video")
+    await h.tap("Veo 3 ·")
+    await h.tap("Next")
+    await h.send("two taps")
+    card = h.screen()
+    go = h.button("Generate", card)
+    await h.press(go, card)
+    second = await h.press(go, card)
+    assert "already used" in second
+    assert len(await h.jobs()) == 1
+    assert await h.services.billing.balance(h.user_id) == 950
+
+
+async def test_forged_and_stale_callbacks_change_nothing(h):
+    await h.send("/start")
+    await h.tap("Text to video")
+    await h.tap("Veo 3 ·")
+    await h.tap("Next")
+    await h.send("mine")
+    my_card = h.screen()
+    draft = Card.unpack(h.button("Generate", my_card)).draft
+
+    thief = h.as_user(4000)
+    await thief.give(1000)
+    await thief.send("/start")
+    alert = await thief.press(Card(action=CardAction.GO, draft=draft).pack(), thief.screen())
+    assert alert == "This card was not found."
+    alert = await thief.press(Card(action=CardAction.GO, draft=99999).pack(), thief.screen())
+    assert alert == "This card was not found."
+    assert await h.jobs() == []
+
+    await thief.tap("Text to video")
+    alert = await thief.press(PickModel(mode=Mode.T2V, model="nope.1@1").pack())
+    assert "outdated" in alert
+    await thief.tap("Veo 3 ·")
+    alert = await thief.press(SetParam(name="duration", value="99").pack())
+    assert "not available" in alert
+    alert = await thief.press(SetParam(name="colour", value="red").pack())
+    assert "not available" in alert
+    alert = await thief.press(PickModel(mode=Mode.T2V, model="google.3@0").pack())
+    assert "outdated" in alert  # a model button from a screen already left behind
+    assert len(Card(action=CardAction.TOPUP, draft=2**31).pack().encode()) < 64
+
+
+async def test_card_from_before_a_restart_still_works_once(h):
+    await h.send("/start")
+    await h.tap("Text to video")
+    await h.tap("Veo 3 ·")
+    await h.tap("Next")
+    await h.send("survives a redeploy")
+    card = h.screen()
+    after = await h.restart()
+    await after.tap("Generate", card)
+    assert len(await after.jobs()) == 1
+    assert "already used" in await after.tap("Generate", card)
+
+
+async def test_restart_mid_wizard_resumes_at_the_same_step(h):
+    await h.send("/start")
+    await h.tap("Text to video")
+    await h.tap("Veo 2 ·")
+    await h.tap("6 s")
+    after = await h.restart()
+    await after.tap("Next")
+    assert "Describe" in after.last_text()
+    await after.send("resumed")
+    assert "Duration: 6 s" in after.last_text()
+
+
+@pytest.mark.parametrize("step", ["model", "params", "photo", "prompt", "confirm"])
+async def test_cancel_from_every_state(h, step):
+    await h.send("/start")
+    await h.tap("Image to video")
+    if step != "model":
+        await h.tap("Veo 3 ·")
+    if step in ("photo", "prompt", "confirm"):
+        await h.tap("Next")
+    if step in ("prompt", "confirm"):
+        await h.send_photo(image_bytes(800, 600))
+    if step == "confirm":
+        await h.send("a prompt")
+        card = h.screen()
+    await h.send("/cancel")
+    assert "Cancelled" in h.last_text()
+    key = await h.services.db.fetchval("SELECT state FROM fsm")
+    assert key is None
+    if step == "confirm":
+        assert "cancelled" in await h.press(h.button("Generate", card), card)
+
+
+async def test_wrong_input_in_button_steps(h):
+    await h.send("/start")
+    await h.tap("Text to video")
+    await h.send("hello?")
+    assert "use the buttons above" in h.last_text()
+
+
+# --- shortcuts -----------------------------------------------------------------------------------
+
+
+async def test_plain_text_offers_a_card_with_the_last_used_settings(h):
+    await h.send("a dog on a skateboard")
+    assert "Veo 3" in h.last_text() and "a dog on a skateboard" in h.last_text()
+    await h.tap("Change parameters")
+    await h.tap("⬅ Models")
+    await h.tap("Veo 2 ·")
+    await h.tap("5 s")
+    await h.tap("Next")
+    await h.tap("Generate")
+    await h.send("a cat on a piano")
+    card = h.last_text()
+    assert "Veo 2" in card and "Duration: 5 s" in card
+
+
+async def test_photo_outside_a_flow_starts_image_to_video_with_the_caption(h):
+    await h.send_photo(image_bytes(800, 600), caption="make it rain")
+    assert "choose a model" in h.last_text()
+    await h.tap("Vidu Q1 ·")
+    await h.tap("Next")
+    assert "make it rain" in h.last_text() and "Check and confirm" in h.last_text()
+    await h.tap("Generate")
+    [job] = await h.jobs()
+    assert job.mode is Mode.I2V and job.prompt == "make it rain"
+
+
+# --- chats and limits ----------------------------------------------------------------------------
+
+
+async def test_group_chats_get_pointed_to_a_private_chat(h):
+    h.chat_type = "group"
+    await h.send("/start")
+    assert "private chat" in h.last_text()
+    before = len(h.session.requests)
+    await h.send("make me a video")
+    assert len(h.session.requests) == before
+
+
+async def test_every_button_fits_telegram(h):
+    await h.send("/start")
+    await h.tap("Text to video")
+    for model in T2V:
+        await h.tap(model.name + " ·")
+        for _text, data in h.buttons():
+            assert len(data.encode()) <= 64
+        await h.tap("⬅ Models")
+    assert all(len(t) <= 4096 for t in h.texts())
+    assert all(
+        isinstance(r, SendMessage) is False or len(r.text) <= 4096 for r in h.session.requests
+    )
+
+
+async def delivered_job(h, mode=Mode.T2V, model="google:2@0", image_uuid=None):
+    job = await h.services.jobs.create(
+        Draft(
+            h.user_id,
+            h.user_id,
+            mode,
+            model,
+            {"duration": 6},
+            "waves at sunset",
+            image_uuid=image_uuid,
+        )
+    )
+    job = await h.services.jobs.move(job, Status.SUBMITTED)
+    job = await h.services.jobs.move(job, Status.SUCCEEDED, video_url="https://v/x.mp4")
+    return await h.services.jobs.move(job, Status.DELIVERED, file_id="FILE1", delivered_as="video")
+
+
+@pytest.mark.parametrize("mode", [Mode.T2V, Mode.I2V])
+async def test_again_with_the_same_settings(h, mode):
+    job = await delivered_job(h, mode, image_uuid="img-kept" if mode is Mode.I2V else None)
+    await h.send("/start")
+    await h.press(Again(job=job.id).pack())
+    card = h.last_text()
+    assert "Veo 2" in card and "Duration: 6 s" in card and "waves at sunset" in card
+    await h.tap("Generate")
+    again = (await h.jobs())[-1]
+    assert again.id != job.id and again.params == job.params and again.mode is mode
+    assert again.image_uuid == job.image_uuid  # Runware still has the image: no new upload
+    other = h.as_user(6000)
+    await other.give(100)
+    await other.send("/start")
+    assert await other.press(Again(job=job.id).pack()) == "Not found."
