@@ -14,7 +14,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.strategy import FSMStrategy
-from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
 from bot.fsm_storage import SQLiteStorage
@@ -24,6 +24,7 @@ from bot.telegram_retry import RetryMiddleware
 from handlers import setup_routers
 from handlers.delivery import MB, TelegramMessenger
 from handlers.i18n import UserLocaleMiddleware, build_i18n
+from services.admin import Admin
 from services.billing import Billing
 from services.catalog import CATALOG_PATH, Catalog, load_catalog
 from services.db import Database
@@ -68,6 +69,7 @@ class Services:
     users: Users
     jobs: JobService
     drafts: Drafts
+    admin: Admin
     i18n: I18n
     downloads: httpx.AsyncClient
     closed: bool = False
@@ -98,7 +100,17 @@ async def build_services(settings: Settings) -> Services:
     await drafts.cleanup()
     downloads = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0), follow_redirects=True)
     return Services(
-        settings, db, catalog, runware, billing, users, jobs, drafts, build_i18n(), downloads
+        settings,
+        db,
+        catalog,
+        runware,
+        billing,
+        users,
+        jobs,
+        drafts,
+        Admin(db, billing),
+        build_i18n(),
+        downloads,
     )
 
 
@@ -149,14 +161,34 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
         users=services.users,
         jobs=services.jobs,
         drafts=services.drafts,
+        admin=services.admin,
     )
     dp.update.outer_middleware(UserMiddleware(services.users))
     dp.update.outer_middleware(UserLocaleMiddleware(services.i18n))
-    dp.include_router(setup_routers())
+    dp.include_router(setup_routers(services.settings.admin_ids))
     return dp
 
 
-async def register_commands(bot: Bot) -> None:
+ADMIN_COMMANDS = [
+    BotCommand(command="stats", description="Figures"),
+    BotCommand(command="user", description="A user: /user <id|@name>"),
+    BotCommand(command="topup", description="Add tokens: /topup <user> <amount> [reason]"),
+    BotCommand(command="debit", description="Take tokens: /debit <user> <amount> [reason]"),
+    BotCommand(command="refund", description="Refund a job: /refund <job id>"),
+    BotCommand(command="pause", description="Stop accepting generations"),
+    BotCommand(command="resume", description="Accept generations again"),
+]
+
+
+async def register_commands(bot: Bot, admin_ids: frozenset[int] = frozenset()) -> None:
+    """Public commands for everyone (en, ru); admin commands only in the admins' own chats."""
+    for admin in sorted(admin_ids):
+        try:
+            await bot.set_my_commands(
+                COMMANDS["en"] + ADMIN_COMMANDS, scope=BotCommandScopeChat(chat_id=admin)
+            )
+        except TelegramAPIError as exc:  # e.g. the admin has not started the bot yet
+            log.warning("admin commands not registered for %d: %s", admin, exc)
     try:
         await bot.set_my_commands(COMMANDS["en"], scope=BotCommandScopeDefault())
         for language in ("ru", "uk", "be", "kk"):  # the clients the bot answers in Russian
@@ -174,7 +206,7 @@ async def run(settings: Settings) -> None:
     runner = build_runner(services, bot)
 
     async def on_startup() -> None:
-        await register_commands(bot)
+        await register_commands(bot, settings.admin_ids)
         runner.start()
         log.info("bot started; long polling")
 

@@ -3,11 +3,11 @@
 from aiogram import Router
 from aiogram.filters import CommandStart
 
-from handlers import common, errors, gallery, wizard
+from handlers import admin, common, errors, gallery, wizard
 from handlers.filters import PrivateChat
 
 
-def setup_routers() -> Router:
+def setup_routers(admin_ids: frozenset[int] = frozenset()) -> Router:
     """The whole router tree, built fresh for every Dispatcher (production and each test)."""
     root = Router(name="root")
     errors.register(root)  # error handlers see errors of every router below the root
@@ -16,7 +16,11 @@ def setup_routers() -> Router:
     private.message.filter(PrivateChat())
     private.callback_query.filter(PrivateChat())
     private.include_routers(
-        common.setup_commands(), gallery.setup(), wizard.setup(), common.setup_fallback()
+        common.setup_commands(),
+        admin.setup(admin_ids),  # before the fallback: for others they are unknown commands
+        gallery.setup(),
+        wizard.setup(),
+        common.setup_fallback(),
     )
     root.include_router(private)
 

@@ -105,7 +105,12 @@ class Billing:
             return balance - amount
 
     async def refund_job(
-        self, job_id: int, *, tx: Tx | None = None, reason: str | None = None
+        self,
+        job_id: int,
+        *,
+        tx: Tx | None = None,
+        reason: str | None = None,
+        admin_id: int | None = None,
     ) -> int:
         """Give back exactly what the job was charged, once. Returns the tokens refunded by this
         call (0 when nothing was charged or the refund was made before)."""
@@ -121,7 +126,14 @@ class Billing:
                 return 0
             refund = -int(charge["amount"])
             await _post(
-                t, charge["user_id"], refund, Kind.JOB_REFUND, key, job_id=job_id, reason=reason
+                t,
+                charge["user_id"],
+                refund,
+                Kind.JOB_REFUND,
+                key,
+                job_id=job_id,
+                reason=reason,
+                admin_id=admin_id,
             )
             return refund
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from services.billing import Billing, Kind
 from services.db import Database, Row
 
 RUSSIAN_CLIENTS = {"ru", "uk", "be", "kk"}
+SEEN_RESOLUTION = 3600.0  # seen_at is refreshed at most hourly: one write per user per hour
 LANGUAGES = ("en", "ru")
 
 
@@ -41,36 +45,50 @@ class User:
 _COLUMNS = "id, username, language, balance, created_at, seen_at"
 
 
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class Users:
-    def __init__(self, db: Database, billing: Billing, welcome_bonus: int = 0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        billing: Billing,
+        welcome_bonus: int = 0,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.db = db
         self.billing = billing
         self.welcome_bonus = welcome_bonus
+        self.clock = clock
 
     async def touch(
         self, user_id: int, username: str | None, language_code: str | None
     ) -> tuple[User, bool]:
         """The user, created if new (returns created=True); the username is kept current."""
         row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
-        if row is not None and row["username"] == username:
-            return User.from_row(row), False
+        fresh_enough = _iso(self.clock() - SEEN_RESOLUTION)
+        if row is not None and row["username"] == username and row["seen_at"] >= fresh_enough:
+            return User.from_row(row), False  # the common case: a read, no write
         async with self.db.transaction() as tx:
             existing = await tx.fetchone("SELECT username FROM users WHERE id = ?", (user_id,))
             created = existing is None
             if created:
+                now = _iso(self.clock())
                 await tx.execute(
-                    "INSERT INTO users (id, username, language) VALUES (?, ?, ?)",
-                    (user_id, username, language_for(language_code)),
+                    "INSERT INTO users (id, username, language, created_at, seen_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (user_id, username, language_for(language_code), now, now),
                 )
                 if self.welcome_bonus > 0:
                     await self.billing.credit(
                         user_id, self.welcome_bonus, Kind.BONUS, f"welcome:{user_id}", tx=tx
                     )
-            elif existing is not None and existing["username"] != username:
+            else:
                 await tx.execute(
-                    "UPDATE users SET username = ?,"
-                    " seen_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                    (username, user_id),
+                    "UPDATE users SET username = ?, seen_at = ? WHERE id = ?",
+                    (username, _iso(self.clock()), user_id),
                 )
             fresh = await tx.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
         assert fresh is not None

@@ -135,13 +135,9 @@ class Harness:
         return before
 
     async def send(self, text: str, **extra: Any) -> None:
+        extra.setdefault("message_id", next(self._ids))
         message = Message(
-            message_id=next(self._ids),
-            date=datetime.now(),
-            chat=self._chat(),
-            from_user=self._user(),
-            text=text,
-            **extra,
+            date=datetime.now(), chat=self._chat(), from_user=self._user(), text=text, **extra
         )
         await self._feed(message=message)
 

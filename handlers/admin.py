@@ -1,0 +1,325 @@
+"""Admin commands (ids from ADMIN_IDS). For anyone else they do not exist: the router's filter
+lets their messages fall through to the unknown-command reply, changing nothing.
+
+Every command parses strictly; anything off gets its usage line and changes nothing."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from handlers.common import entry_text
+from handlers.filters import IsAdmin
+from handlers.screens import tokens
+from services.admin import Admin
+from services.billing import Billing, Kind, check_amount
+from services.errors import AmountError, InsufficientBalance
+from services.jobs import JobService
+from services.users import User, Users
+
+log = logging.getLogger(__name__)
+
+USAGE = {
+    "topup": "/topup <user id | @username> <amount> [reason]",
+    "debit": "/debit <user id | @username> <amount> [reason]",
+    "user": "/user <user id | @username>",
+    "refund": "/refund <job id>",
+    "stats": "/stats",
+    "pause": "/pause",
+    "resume": "/resume",
+}
+
+
+def usage(command: str, problem: str | None = None) -> str:
+    line = _("Usage: {usage}").format(usage=html.escape(USAGE[command]))
+    return f"{problem}\n{line}" if problem else line
+
+
+def amount_problem(exc: AmountError) -> str:
+    if exc.reason == "not_positive":
+        return _("The amount must be a positive whole number.")
+    if exc.reason == "too_large":
+        return _("The amount is too large: at most {limit} at once.").format(limit=exc.limit)
+    return _("The amount must be a whole number of tokens.")
+
+
+def who(user: User) -> str:
+    name = f"@{user.username}" if user.username else _("no username")
+    return f"{html.escape(name)} (id {user.id})"
+
+
+async def tell_user(bot: Bot, i18n: I18n, user: User, render: Callable[[], str]) -> bool:
+    """Send a text rendered in the user's own language. False if it could not go."""
+    with i18n.use_locale(user.language):
+        rendered = render()
+    try:
+        await bot.send_message(user.id, rendered)
+    except TelegramAPIError as exc:
+        log.info("user %d not notified: %s", user.id, exc)
+        return False
+    return True
+
+
+async def _target(
+    message: Message,
+    command: CommandObject,
+    users: Users,
+    name: str,
+    min_args: int,
+    max_args: int | None,
+) -> tuple[User, list[str]] | None:
+    parts = (command.args or "").split(maxsplit=2 if max_args is None else max_args)
+    if len(parts) < min_args or (max_args is not None and len(parts) > max_args):
+        await message.answer(usage(name))
+        return None
+    target = await users.find(parts[0])
+    if target is None:
+        await message.answer(
+            usage(name, _("No user {ref} has talked to the bot.").format(ref=html.escape(parts[0])))
+        )
+        return None
+    return target, parts
+
+
+async def cmd_topup(
+    message: Message,
+    command: CommandObject,
+    users: Users,
+    billing: Billing,
+    bot: Bot,
+    i18n: I18n,
+    user: User,
+) -> None:
+    found = await _target(message, command, users, "topup", 2, None)
+    if found is None:
+        return
+    target, parts = found
+    reason = parts[2].strip() if len(parts) > 2 else None
+    try:
+        amount = check_amount(parts[1], billing.max_amount)
+    except AmountError as exc:
+        await message.answer(usage("topup", amount_problem(exc)))
+        return
+    posted = await billing.credit(
+        target.id,
+        amount,
+        Kind.ADMIN_TOPUP,
+        f"cmd:{message.chat.id}:{message.message_id}",
+        admin_id=user.id,
+        reason=reason,
+    )
+    if not posted.applied:
+        await message.answer(
+            _("This command was carried out before. Balance of {user}: {balance}.").format(
+                user=who(target), balance=tokens(posted.balance)
+            )
+        )
+        return
+    told = await tell_user(
+        bot,
+        i18n,
+        target,
+        lambda: _("💰 An admin added {amount} to your balance. Balance: {balance}.").format(
+            amount=tokens(amount), balance=tokens(posted.balance)
+        ),
+    )
+    text = _("Added {amount} to {user}. New balance: {balance}.").format(
+        amount=tokens(amount), user=who(target), balance=tokens(posted.balance)
+    )
+    if not told:
+        text += "\n" + _("The user could not be notified (blocked the bot?).")
+    await message.answer(text)
+
+
+async def cmd_debit(
+    message: Message,
+    command: CommandObject,
+    users: Users,
+    billing: Billing,
+    bot: Bot,
+    i18n: I18n,
+    user: User,
+) -> None:
+    found = await _target(message, command, users, "debit", 2, None)
+    if found is None:
+        return
+    target, parts = found
+    reason = parts[2].strip() if len(parts) > 2 else None
+    try:
+        amount = check_amount(parts[1], billing.max_amount)
+        posted = await billing.debit(
+            target.id,
+            amount,
+            Kind.ADMIN_DEBIT,
+            f"cmd:{message.chat.id}:{message.message_id}",
+            admin_id=user.id,
+            reason=reason,
+        )
+    except AmountError as exc:
+        await message.answer(usage("debit", amount_problem(exc)))
+        return
+    except InsufficientBalance as exc:
+        await message.answer(
+            _("{user} has only {have}; nothing was taken.").format(
+                user=who(target), have=tokens(exc.have)
+            )
+        )
+        return
+    if not posted.applied:
+        await message.answer(
+            _("This command was carried out before. Balance of {user}: {balance}.").format(
+                user=who(target), balance=tokens(posted.balance)
+            )
+        )
+        return
+    await tell_user(
+        bot,
+        i18n,
+        target,
+        lambda: _("An admin corrected your balance by -{amount}. Balance: {balance}.").format(
+            amount=tokens(amount), balance=tokens(posted.balance)
+        ),
+    )
+    await message.answer(
+        _("Took {amount} from {user}. New balance: {balance}.").format(
+            amount=tokens(amount), user=who(target), balance=tokens(posted.balance)
+        )
+    )
+
+
+async def cmd_user(message: Message, command: CommandObject, users: Users, admin: Admin) -> None:
+    found = await _target(message, command, users, "user", 1, 1)
+    if found is None:
+        return
+    target, _parts = found
+    summary = await admin.user_summary(target)
+    jobs = ", ".join(
+        f"{status} {count}" for status, count in sorted(summary.jobs_by_status.items())
+    )
+    lines = [
+        f"👤 {who(target)}",
+        _("Balance: {balance}").format(balance=tokens(target.balance)),
+        _("Language: {language} · joined {joined} · last seen {seen}").format(
+            language=target.language, joined=target.created_at[:10], seen=target.seen_at[:16]
+        ),
+        _("Jobs: {jobs}").format(jobs=jobs or "—"),
+    ]
+    if summary.history:
+        lines += ["", _("Latest:")] + [entry_text(e) for e in summary.history]
+    await message.answer("\n".join(lines))
+
+
+async def cmd_stats(message: Message, command: CommandObject, admin: Admin) -> None:
+    if command.args:
+        await message.answer(usage("stats"))
+        return
+    s = await admin.stats()
+    per_usd = f"{s.tokens_per_usd:.1f}" if s.tokens_per_usd is not None else "—"
+    lines = [
+        _("📊 <b>Stats</b>"),
+        _("Users: {total} · active in 7 days: {active}").format(total=s.users, active=s.active_7d),
+        _("Jobs by status: {jobs}").format(
+            jobs=", ".join(f"{k} {v}" for k, v in sorted(s.jobs_by_status.items())) or "—"
+        ),
+        _("Jobs by model: {jobs}").format(
+            jobs=", ".join(f"{k} {v}" for k, v in s.jobs_by_model.items()) or "—"
+        ),
+        _("Tokens credited: {credited} · taken back: {debited}").format(
+            credited=s.tokens_credited, debited=s.tokens_debited
+        ),
+        _(
+            "Tokens spent on videos: {spent} (charged {charged}, refunded {refunded} in {refunds} "
+            "refunds)"
+        ).format(
+            spent=s.tokens_spent,
+            charged=s.tokens_charged,
+            refunded=s.tokens_refunded,
+            refunds=s.refunds,
+        ),
+        _("Runware cost: ${usd} · tokens per USD: {per_usd}").format(
+            usd=f"{s.usd_cost:.2f}", per_usd=per_usd
+        ),
+    ]
+    await message.answer("\n".join(lines))
+
+
+async def cmd_refund(
+    message: Message,
+    command: CommandObject,
+    jobs: JobService,
+    billing: Billing,
+    users: Users,
+    bot: Bot,
+    i18n: I18n,
+    user: User,
+) -> None:
+    arg = (command.args or "").strip().removeprefix("#")
+    if not arg.isdigit() or " " in arg:
+        await message.answer(usage("refund"))
+        return
+    job = await jobs.get(int(arg))
+    if job is None:
+        await message.answer(usage("refund", _("No job #{job}.").format(job=arg)))
+        return
+    refunded = await billing.refund_job(job.id, reason="admin", admin_id=user.id)
+    if not refunded:
+        await message.answer(
+            _("Job #{job} was refunded before; nothing changed.").format(job=job.id)
+        )
+        return
+    owner = await users.get(job.user_id)
+    if owner is not None:
+        await tell_user(
+            bot,
+            i18n,
+            owner,
+            lambda: _("💰 An admin refunded {amount} for video #{job}.").format(
+                amount=tokens(refunded), job=job.id
+            ),
+        )
+    await message.answer(
+        _("Refunded {amount} for job #{job} to user {user}.").format(
+            amount=tokens(refunded), job=job.id, user=job.user_id
+        )
+    )
+
+
+async def cmd_pause(message: Message, command: CommandObject, jobs: JobService) -> None:
+    if command.args:
+        await message.answer(usage("pause"))
+        return
+    if await jobs.pause("admin"):
+        await message.answer(_("⏸ Paused: new generations are refused; running ones finish."))
+    else:
+        await message.answer(_("Already paused ({reason}).").format(reason=await jobs.paused()))
+
+
+async def cmd_resume(message: Message, command: CommandObject, jobs: JobService) -> None:
+    if command.args:
+        await message.answer(usage("resume"))
+        return
+    if await jobs.resume():
+        await message.answer(_("▶️ Resumed: new generations are accepted."))
+    else:
+        await message.answer(_("Generation was not paused."))
+
+
+def setup(admin_ids: frozenset[int]) -> Router:
+    router = Router(name="admin")
+    router.message.filter(IsAdmin(admin_ids))
+    router.message.register(cmd_topup, Command("topup"))
+    router.message.register(cmd_debit, Command("debit"))
+    router.message.register(cmd_user, Command("user"))
+    router.message.register(cmd_stats, Command("stats"))
+    router.message.register(cmd_refund, Command("refund"))
+    router.message.register(cmd_pause, Command("pause"))
+    router.message.register(cmd_resume, Command("resume"))
+    return router

@@ -1,0 +1,100 @@
+"""What admins look at: one user's summary and the bot's figures. Plain queries, no aiogram."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from services.billing import Billing, LedgerEntry
+from services.db import Database
+from services.users import User
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    user: User
+    jobs_by_status: dict[str, int]
+    history: list[LedgerEntry]
+
+
+@dataclass(frozen=True)
+class Stats:
+    users: int
+    active_7d: int
+    jobs_by_status: dict[str, int]
+    jobs_by_model: dict[str, int]
+    tokens_credited: int  # admin top-ups, purchases, bonuses
+    tokens_debited: int  # admin corrections and refunded purchases
+    tokens_charged: int  # for jobs, before refunds
+    tokens_refunded: int
+    refunds: int
+    usd_cost: float  # Runware's own figure (includeCost) over the jobs it finished
+    tokens_for_costed_jobs: int
+
+    @property
+    def tokens_spent(self) -> int:
+        return self.tokens_charged - self.tokens_refunded
+
+    @property
+    def tokens_per_usd(self) -> float | None:
+        return self.tokens_for_costed_jobs / self.usd_cost if self.usd_cost > 0 else None
+
+
+class Admin:
+    def __init__(
+        self, db: Database, billing: Billing, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.db = db
+        self.billing = billing
+        self.clock = clock
+
+    async def user_summary(self, user: User, history: int = 5) -> UserSummary:
+        rows = await self.db.fetchall(
+            "SELECT status, count(*) FROM jobs WHERE user_id = ? GROUP BY status", (user.id,)
+        )
+        return UserSummary(
+            user, {r[0]: r[1] for r in rows}, await self.billing.history(user.id, history)
+        )
+
+    async def stats(self) -> Stats:
+        week_ago = datetime.fromtimestamp(self.clock() - 7 * 86400, UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        users = await self.db.fetchone(
+            "SELECT count(*), coalesce(sum(seen_at >= ?), 0) FROM users", (week_ago,)
+        )
+        by_status = await self.db.fetchall("SELECT status, count(*) FROM jobs GROUP BY status")
+        by_model = await self.db.fetchall(
+            "SELECT model_id, count(*) FROM jobs GROUP BY model_id ORDER BY count(*) DESC"
+        )
+        ledger = await self.db.fetchone(
+            "SELECT"
+            " coalesce(sum(CASE WHEN kind IN ('admin_topup', 'purchase', 'bonus')"
+            "   THEN amount END), 0),"
+            " coalesce(sum(CASE WHEN kind IN ('admin_debit', 'purchase_refund')"
+            "   THEN -amount END), 0),"
+            " coalesce(sum(CASE WHEN kind = 'job_charge' THEN -amount END), 0),"
+            " coalesce(sum(CASE WHEN kind = 'job_refund' THEN amount END), 0),"
+            " coalesce(sum(kind = 'job_refund'), 0)"
+            " FROM ledger"
+        )
+        cost = await self.db.fetchone(
+            "SELECT coalesce(sum(cost_usd), 0), coalesce(sum(tokens), 0) FROM jobs"
+            " WHERE cost_usd IS NOT NULL"
+        )
+        assert users is not None and ledger is not None and cost is not None
+        return Stats(
+            users=users[0],
+            active_7d=users[1],
+            jobs_by_status={r[0]: r[1] for r in by_status},
+            jobs_by_model={r[0]: r[1] for r in by_model},
+            tokens_credited=ledger[0],
+            tokens_debited=ledger[1],
+            tokens_charged=ledger[2],
+            tokens_refunded=ledger[3],
+            refunds=ledger[4],
+            usd_cost=float(cost[0]),
+            tokens_for_costed_jobs=int(cost[1]),
+        )
