@@ -10,7 +10,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import AiogramError, TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.strategy import FSMStrategy
@@ -24,6 +24,7 @@ from bot.telegram_retry import RetryMiddleware
 from handlers import setup_routers
 from handlers.delivery import MB, TelegramMessenger
 from handlers.i18n import UserLocaleMiddleware, build_i18n
+from handlers.payments import reconcile
 from services.admin import Admin
 from services.billing import Billing
 from services.catalog import CATALOG_PATH, Catalog, load_catalog
@@ -31,6 +32,7 @@ from services.db import Database
 from services.drafts import Drafts
 from services.jobs import JobService
 from services.migrations import migrate
+from services.payments import Payments
 from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient
 from services.users import Users
@@ -43,16 +45,22 @@ COMMANDS = {
         BotCommand(command="gallery", description="My videos"),
         BotCommand(command="balance", description="Balance and history"),
         BotCommand(command="language", description="Language"),
+        BotCommand(command="buy", description="Buy tokens with Stars"),
         BotCommand(command="help", description="How it works"),
         BotCommand(command="cancel", description="Stop what you are doing"),
+        BotCommand(command="terms", description="Terms of service"),
+        BotCommand(command="paysupport", description="Help with payments"),
     ],
     "ru": [
         BotCommand(command="start", description="Главное меню"),
         BotCommand(command="gallery", description="Мои видео"),
         BotCommand(command="balance", description="Баланс и история"),
         BotCommand(command="language", description="Язык"),
+        BotCommand(command="buy", description="Купить токены за звёзды"),
         BotCommand(command="help", description="Как это работает"),
         BotCommand(command="cancel", description="Остановить текущее действие"),
+        BotCommand(command="terms", description="Условия использования"),
+        BotCommand(command="paysupport", description="Помощь с оплатой"),
     ],
 }
 
@@ -70,6 +78,7 @@ class Services:
     jobs: JobService
     drafts: Drafts
     admin: Admin
+    payments: Payments
     i18n: I18n
     downloads: httpx.AsyncClient
     closed: bool = False
@@ -109,6 +118,7 @@ async def build_services(settings: Settings) -> Services:
         jobs,
         drafts,
         Admin(db, billing),
+        Payments(db, billing, settings.token_packages),
         build_i18n(),
         downloads,
     )
@@ -162,6 +172,8 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
         jobs=services.jobs,
         drafts=services.drafts,
         admin=services.admin,
+        payments=services.payments,
+        admin_ids=services.settings.admin_ids,
     )
     dp.update.outer_middleware(UserMiddleware(services.users))
     dp.update.outer_middleware(UserLocaleMiddleware(services.i18n))
@@ -175,6 +187,8 @@ ADMIN_COMMANDS = [
     BotCommand(command="topup", description="Add tokens: /topup <user> <amount> [reason]"),
     BotCommand(command="debit", description="Take tokens: /debit <user> <amount> [reason]"),
     BotCommand(command="refund", description="Refund a job: /refund <job id>"),
+    BotCommand(command="refundstars", description="Refund Stars: /refundstars <charge id>"),
+    BotCommand(command="reconcile", description="Credit payments missing from the database"),
     BotCommand(command="pause", description="Stop accepting generations"),
     BotCommand(command="resume", description="Accept generations again"),
 ]
@@ -207,6 +221,10 @@ async def run(settings: Settings) -> None:
 
     async def on_startup() -> None:
         await register_commands(bot, settings.admin_ids)
+        try:  # payments Telegram confirmed while the bot was down
+            await reconcile(bot, services.payments)
+        except AiogramError as exc:  # the bot serves users without it; an admin can /reconcile
+            log.warning("start-up reconciliation of Stars payments failed: %s", exc)
         runner.start()
         log.info("bot started; long polling")
 

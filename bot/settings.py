@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from services.payments import Package, parse_packages
+
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 _LOG_LEVELS = {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}
 
@@ -41,6 +43,11 @@ class Settings(BaseSettings):
     job_max_age_minutes: float = Field(default=30, gt=0, le=24 * 60)
     job_lease_seconds: float = Field(default=300, gt=0, le=3600)
     telegram_api_local: bool = False
+    token_packages: Annotated[tuple[Package, ...], NoDecode] = (
+        Package(100, 50),
+        Package(500, 225),
+        Package(1500, 600),
+    )
 
     @field_validator("bot_token")
     @classmethod
@@ -68,6 +75,11 @@ class Settings(BaseSettings):
                 )
             return frozenset(int(p) for p in parts)
         return value
+
+    @field_validator("token_packages", mode="before")
+    @classmethod
+    def _packages(cls, value: Any) -> Any:
+        return parse_packages(value) if isinstance(value, str) else value
 
     @field_validator("telegram_api_url", mode="before")
     @classmethod

@@ -3,7 +3,7 @@
 from aiogram import Router
 from aiogram.filters import CommandStart
 
-from handlers import admin, common, errors, gallery, wizard
+from handlers import admin, common, errors, gallery, payments, wizard
 from handlers.filters import PrivateChat
 
 
@@ -16,6 +16,7 @@ def setup_routers(admin_ids: frozenset[int] = frozenset()) -> Router:
     private.message.filter(PrivateChat())
     private.callback_query.filter(PrivateChat())
     private.include_routers(
+        payments.setup(admin_ids),  # first: a successful payment is recorded before anything
         common.setup_commands(),
         admin.setup(admin_ids),  # before the fallback: for others they are unknown commands
         gallery.setup(),

@@ -13,10 +13,12 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers import gallery, screens, wizard
 from handlers.callbacks import Language, Menu, MenuAction
+from handlers.payments import packages_keyboard
 from services.billing import Billing, Kind, LedgerEntry
 from services.catalog import Catalog, Mode
 from services.drafts import Drafts
 from services.jobs import JobService
+from services.payments import Payments
 from services.users import LANGUAGES, User, Users
 
 
@@ -37,14 +39,16 @@ def entry_text(entry: LedgerEntry) -> str:
     return f"{when}  <b>{amount}</b>  {words}"
 
 
-async def balance_screen(billing: Billing, user: User) -> tuple[str, InlineKeyboardMarkup]:
+async def balance_screen(
+    billing: Billing, payments: Payments, user: User
+) -> tuple[str, InlineKeyboardMarkup]:
     balance = await billing.balance(user.id)
     lines = [_("💰 Your balance: <b>{balance}</b>").format(balance=screens.tokens(balance))]
     history = await billing.history(user.id, limit=5)
     if history:
         lines += ["", _("Latest:")] + [entry_text(e) for e in history]
-    lines += ["", _("To top up, write to the bot's admins.")]
-    return "\n".join(lines), screens.home_button()
+    lines += ["", _("Top up with Telegram Stars:")]
+    return "\n".join(lines), packages_keyboard(payments)
 
 
 async def cmd_start(message: Message, state: FSMContext, billing: Billing, user: User) -> None:
@@ -59,8 +63,8 @@ async def cmd_help(message: Message) -> None:
     await message.answer(screens.help_text(), reply_markup=screens.home_button())
 
 
-async def cmd_balance(message: Message, billing: Billing, user: User) -> None:
-    text, markup = await balance_screen(billing, user)
+async def cmd_balance(message: Message, billing: Billing, payments: Payments, user: User) -> None:
+    text, markup = await balance_screen(billing, payments, user)
     await message.answer(text, reply_markup=markup)
 
 
@@ -99,6 +103,7 @@ async def menu(
     state: FSMContext,
     catalog: Catalog,
     billing: Billing,
+    payments: Payments,
     jobs: JobService,
     user: User,
 ) -> None:
@@ -111,7 +116,7 @@ async def menu(
     if action is MenuAction.VIDEOS:
         await gallery.show_page(callback, jobs, catalog, user, page=0)
     elif action is MenuAction.BALANCE:
-        text, markup = await balance_screen(billing, user)
+        text, markup = await balance_screen(billing, payments, user)
         await wizard.show(callback, text, markup)
     elif action is MenuAction.HELP:
         await wizard.show(callback, screens.help_text(), screens.home_button())

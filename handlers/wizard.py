@@ -29,6 +29,7 @@ from handlers.callbacks import (
 )
 from handlers.delivery import progress_text
 from handlers.filters import HasImage, PlainText
+from handlers.payments import buy_text, packages_keyboard
 from handlers.replies import domain_error_text, image_problem_text, prompt_problem_text
 from handlers.states import Wizard, WizardData, load, save
 from services.billing import Billing
@@ -37,6 +38,7 @@ from services.drafts import Drafts
 from services.errors import DomainError
 from services.images import MAX_BYTES, ImageRejected, prepare_image
 from services.jobs import JobService
+from services.payments import Payments
 from services.users import User
 
 log = logging.getLogger(__name__)
@@ -416,6 +418,7 @@ async def card_action(
     billing: Billing,
     drafts: Drafts,
     jobs: JobService,
+    payments: Payments,
     user: User,
 ) -> None:
     stored = await drafts.get(callback_data.draft, user.id)
@@ -459,10 +462,7 @@ async def card_action(
         await show_params(callback, data, catalog, billing, user)
     else:
         await callback.answer()
-        from handlers.common import balance_screen  # the balance screen says how to top up
-
-        text, markup = await balance_screen(billing, user)
-        await show(callback, text, markup)
+        await show(callback, buy_text(), packages_keyboard(payments))
 
 
 async def generate(

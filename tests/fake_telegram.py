@@ -92,6 +92,8 @@ class FakeTelegram:
             return self._ok(await self._get_updates(params))
         if method == "getMe":
             return self._ok(BOT_USER)
+        if method == "getStarTransactions":
+            return self._ok({"transactions": []})
         if method in {"sendMessage", "sendVideo", "sendPhoto", "editMessageText"}:
             chat = int(str(params.get("chat_id", 0)))
             return self._ok(

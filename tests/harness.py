@@ -17,6 +17,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.methods import (
     AnswerCallbackQuery,
+    AnswerPreCheckoutQuery,
     EditMessageCaption,
     EditMessageReplyMarkup,
     EditMessageText,
@@ -30,6 +31,8 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
     PhotoSize,
+    PreCheckoutQuery,
+    SuccessfulPayment,
     Update,
 )
 from aiogram.types import User as TgUser
@@ -175,6 +178,39 @@ class Harness:
             chat=self._chat(),
             from_user=self._user(),
             document=document,
+        )
+        await self._feed(message=message)
+
+    async def pre_checkout(self, payload: str, total: int, currency: str = "XTR") -> Any:
+        """A pre_checkout_query; returns the bot's AnswerPreCheckoutQuery."""
+        query = PreCheckoutQuery(
+            id=str(next(self._ids)),
+            from_user=self._user(),
+            currency=currency,
+            total_amount=total,
+            invoice_payload=payload,
+        )
+        before = await self._feed(pre_checkout_query=query)
+        [answer] = [
+            r for r in self.session.requests[before:] if isinstance(r, AnswerPreCheckoutQuery)
+        ]
+        return answer
+
+    async def pay(self, payload: str, total: int, charge_id: str) -> None:
+        """The successful_payment service message Telegram sends after a payment."""
+        paid = SuccessfulPayment(
+            currency="XTR",
+            total_amount=total,
+            invoice_payload=payload,
+            telegram_payment_charge_id=charge_id,
+            provider_payment_charge_id="",
+        )
+        message = Message(
+            message_id=next(self._ids),
+            date=datetime.now(),
+            chat=self._chat(),
+            from_user=self._user(),
+            successful_payment=paid,
         )
         await self._feed(message=message)
 

@@ -264,7 +264,8 @@ async def test_not_enough_tokens_offers_top_up_instead_of_generate(h):
     labels = [t for t, _ in poor.buttons()]
     assert not any("Generate" in t for t in labels) and any("Top up" in t for t in labels)
     await poor.tap("Top up")
-    assert "Your balance" in poor.last_text()
+    assert "Buy tokens with Telegram Stars" in poor.last_text()
+    assert any("100 tokens for 50 ⭐" in t for t, _ in poor.buttons())
 
 
 # --- single use, forgeries, cancel, restart ------------------------------------------------------
