@@ -22,6 +22,7 @@ from bot.middlewares import UserMiddleware
 from bot.settings import Settings
 from bot.telegram_retry import RetryMiddleware
 from handlers import setup_routers
+from handlers.cards import Cards
 from handlers.delivery import MB, TelegramMessenger
 from handlers.i18n import UserLocaleMiddleware, build_i18n
 from handlers.payments import reconcile
@@ -30,11 +31,13 @@ from services.billing import Billing
 from services.catalog import CATALOG_PATH, Catalog, load_catalog
 from services.db import Database
 from services.drafts import Drafts
+from services.ideas import Ideas, load_ideas
 from services.jobs import JobService
 from services.migrations import migrate
 from services.payments import Payments
 from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient
+from services.translate import LibreTranslate, PromptTranslator
 from services.users import Users
 
 log = logging.getLogger(__name__)
@@ -80,7 +83,10 @@ class Services:
     admin: Admin
     payments: Payments
     i18n: I18n
-    downloads: httpx.AsyncClient
+    downloads: httpx.AsyncClient  # video downloads and the translator
+    translator: PromptTranslator
+    ideas: Ideas
+    cards: Cards
     closed: bool = False
 
     async def close(self) -> None:
@@ -108,6 +114,11 @@ async def build_services(settings: Settings) -> Services:
     drafts = Drafts(db)
     await drafts.cleanup()
     downloads = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0), follow_redirects=True)
+    backend = None
+    if settings.translate_api_url:
+        key = settings.translate_api_key.get_secret_value() if settings.translate_api_key else None
+        backend = LibreTranslate(settings.translate_api_url, key, downloads)
+    translator = PromptTranslator(backend)
     return Services(
         settings,
         db,
@@ -121,6 +132,9 @@ async def build_services(settings: Settings) -> Services:
         Payments(db, billing, settings.token_packages),
         build_i18n(),
         downloads,
+        translator,
+        load_ideas(),
+        Cards(catalog, billing, drafts, users, translator),
     )
 
 
@@ -174,6 +188,9 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
         admin=services.admin,
         payments=services.payments,
         admin_ids=services.settings.admin_ids,
+        translator=services.translator,
+        ideas=services.ideas,
+        cards=services.cards,
     )
     dp.update.outer_middleware(UserMiddleware(services.users))
     dp.update.outer_middleware(UserLocaleMiddleware(services.i18n))

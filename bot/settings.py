@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     job_max_age_minutes: float = Field(default=30, gt=0, le=24 * 60)
     job_lease_seconds: float = Field(default=300, gt=0, le=3600)
     telegram_api_local: bool = False
+    translate_api_url: str | None = None
+    translate_api_key: SecretStr | None = None
     token_packages: Annotated[tuple[Package, ...], NoDecode] = (
         Package(100, 50),
         Package(500, 225),
@@ -81,14 +83,14 @@ class Settings(BaseSettings):
     def _packages(cls, value: Any) -> Any:
         return parse_packages(value) if isinstance(value, str) else value
 
-    @field_validator("telegram_api_url", mode="before")
+    @field_validator("telegram_api_url", "translate_api_url", "translate_api_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
         return value
 
-    @field_validator("telegram_api_url", "runware_api_url")
+    @field_validator("telegram_api_url", "runware_api_url", "translate_api_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -107,7 +109,8 @@ class Settings(BaseSettings):
         return level
 
     def secrets(self) -> list[str]:
-        return [self.bot_token.get_secret_value(), self.runware_api_key.get_secret_value()]
+        values = [self.bot_token, self.runware_api_key, self.translate_api_key]
+        return [v.get_secret_value() for v in values if v is not None]
 
 
 def _describe(error: ErrorDetails) -> str:

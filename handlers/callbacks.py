@@ -24,6 +24,7 @@ class StepAction(StrEnum):
     MODELS = "models"  # back to the model list
     NEXT = "next"  # parameters done
     SKIP_PROMPT = "skip"
+    IDEAS = "ideas"
     CANCEL = "cancel"
 
 
@@ -32,6 +33,8 @@ class CardAction(StrEnum):
     EDIT = "edit"
     CANCEL = "cancel"
     TOPUP = "topup"
+    ORIGINAL = "orig"  # send the user's own text, not its translation (remembered)
+    TRANSLATE = "tr"  # translate to English after all (remembered)
 
 
 class Menu(CallbackData, prefix="m"):
@@ -55,6 +58,11 @@ class Step(CallbackData, prefix="s"):
 class Card(CallbackData, prefix="c"):
     action: CardAction
     draft: int
+
+
+class Idea(CallbackData, prefix="i"):
+    category: str
+    n: int = -1  # -1: show the category's examples; else take example n
 
 
 class Again(CallbackData, prefix="a"):

@@ -186,7 +186,8 @@ class TelegramMessenger:
         """Model, duration and the prompt, cut to fit Telegram's 1024 characters."""
         head = f"🎬 {self._model_name(job)} · {screens.seconds(job.duration)}\n"
         room = CAPTION_LIMIT - len(head)
-        prompt = job.prompt if len(job.prompt) <= room else job.prompt[: room - 1] + "…"
+        words = job.user_prompt
+        prompt = words if len(words) <= room else words[: room - 1] + "…"
         return html.escape(head + prompt)
 
     async def deliver(self, job: Job) -> Delivery:

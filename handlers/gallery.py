@@ -42,7 +42,8 @@ def line(job: Job, catalog: Catalog, now: float) -> str:
     model = catalog.get(job.model_id)
     name = model.name if model else job.model_id
     date = datetime.fromtimestamp(job.created_at, UTC).strftime("%d.%m.%Y")
-    prompt = job.prompt if len(job.prompt) <= PROMPT_PREVIEW else job.prompt[:PROMPT_PREVIEW] + "…"
+    words = job.user_prompt
+    prompt = words if len(words) <= PROMPT_PREVIEW else words[:PROMPT_PREVIEW] + "…"
     return (
         f"<b>#{job.id}</b> · {date} · {html.escape(name)} · {screens.seconds(job.duration)}\n"
         f"{html.escape(prompt) or '—'}\n<i>{state_text(job, now)}</i>"

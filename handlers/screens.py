@@ -15,6 +15,7 @@ from handlers.callbacks import (
     Again,
     Card,
     CardAction,
+    Idea,
     Language,
     Menu,
     MenuAction,
@@ -26,6 +27,7 @@ from handlers.callbacks import (
 )
 from handlers.states import WizardData
 from services.catalog import Catalog, Mode, SettingSpec, ValidParams, VideoModel
+from services.ideas import Category, Ideas
 
 TEXT_LIMIT = 4096
 
@@ -219,8 +221,10 @@ def params_screen(
     return "\n".join(lines), kb.as_markup()
 
 
-def cancel_only(skip: bool = False) -> InlineKeyboardMarkup:
+def cancel_only(skip: bool = False, ideas: bool = False) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
+    if ideas:
+        kb.button(text=_("💡 Ideas"), callback_data=Step(action=StepAction.IDEAS))
     if skip:
         kb.button(text=_("Skip ➡"), callback_data=Step(action=StepAction.SKIP_PROMPT))
     kb.button(text=_("✖ Cancel"), callback_data=Step(action=StepAction.CANCEL))
@@ -254,6 +258,10 @@ def card(
     balance: int,
     draft_id: int,
     has_image: bool,
+    *,
+    prompt_sent: str | None = None,
+    translation: str | None = None,
+    can_translate: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup]:
     lines = [
         _("<b>Check and confirm</b>"),
@@ -282,18 +290,57 @@ def card(
             missing=tokens(valid.price - balance),
         )
         kb.button(text=_("💰 Top up"), callback_data=Card(action=CardAction.TOPUP, draft=draft_id))
+    if prompt_sent:
+        kb.button(
+            text=_("✍️ Send my original text"),
+            callback_data=Card(action=CardAction.ORIGINAL, draft=draft_id),
+        )
+    elif can_translate:
+        kb.button(
+            text=_("🌐 Translate to English"),
+            callback_data=Card(action=CardAction.TRANSLATE, draft=draft_id),
+        )
     kb.button(
         text=_("⚙️ Change parameters"), callback_data=Card(action=CardAction.EDIT, draft=draft_id)
     )
     kb.button(text=_("✖ Cancel"), callback_data=Card(action=CardAction.CANCEL, draft=draft_id))
     kb.adjust(1)
     head = "\n".join(lines)
-    tail = price_line
-    label = _("Prompt:")
-    room = TEXT_LIMIT - len(head) - len(tail) - len(label) - 20
-    shown = prompt if len(prompt) <= room else prompt[: room - 1] + "…"
-    body = f"\n{label} <i>{html.escape(shown)}</i>\n" if prompt else "\n"
-    return f"{head}\n{body}\n{tail}", kb.as_markup()
+    labels = [_("Prompt:"), _("In English (this is sent):")]
+    room = (TEXT_LIMIT - len(head) - len(price_line) - 200) // (2 if prompt_sent else 1)
+
+    def cut(text: str) -> str:
+        return html.escape(text if len(text) <= room else text[: room - 1] + "…")
+
+    body = f"\n{labels[0]} <i>{cut(prompt)}</i>\n" if prompt else "\n"
+    if prompt_sent:
+        body += f"{labels[1]} <i>{cut(prompt_sent)}</i>\n"
+    elif translation == "failed":
+        body += _("⚠️ Translation is unavailable right now: the prompt goes as written.") + "\n"
+    return f"{head}\n{body}\n{price_line}", kb.as_markup()
+
+
+def idea_categories(ideas: Ideas, mode: Mode, language: str) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboardBuilder()
+    for category in ideas.for_mode(mode):
+        kb.button(text=category.title(language), callback_data=Idea(category=category.key))
+    kb.button(text=_("⬅ Back"), callback_data=Step(action=StepAction.NEXT))
+    kb.adjust(2)
+    return _("💡 Pick a theme for ideas:"), kb.as_markup()
+
+
+def idea_examples(
+    category: Category, mode: Mode, language: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    kb = InlineKeyboardBuilder()
+    lines = [f"<b>{html.escape(category.title(language))}</b>", ""]
+    for n, example in enumerate(category.examples):
+        lines.append(f"{n + 1}. {html.escape(example.text(language))}")
+        kb.button(text=str(n + 1), callback_data=Idea(category=category.key, n=n))
+    lines += ["", _("Tap a number to use that prompt.")]
+    kb.button(text=_("⬅ Back"), callback_data=Step(action=StepAction.IDEAS))
+    kb.adjust(len(category.examples), 1)
+    return "\n".join(lines), kb.as_markup()
 
 
 def after_video(job_id: int) -> InlineKeyboardMarkup:

@@ -28,6 +28,7 @@ class WizardData(BaseModel):
     image_id: int | None = None  # staged image (image-to-video)
     image_uuid: str | None = None  # image Runware already has ("again")
     prompt: str | None = None
+    prompt_en: str | None = None  # known English text for `prompt` (an idea, an "again")
     draft_id: int | None = None  # the open confirmation card
 
     def chosen(self) -> dict[str, Any]:

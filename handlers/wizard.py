@@ -21,21 +21,24 @@ from handlers.callbacks import (
     Again,
     Card,
     CardAction,
+    Idea,
     PickModel,
     SetParam,
     Step,
     StepAction,
     model_id_from_slug,
 )
+from handlers.cards import Cards
 from handlers.delivery import progress_text
 from handlers.filters import HasImage, PlainText
 from handlers.payments import buy_text, packages_keyboard
-from handlers.replies import domain_error_text, image_problem_text, prompt_problem_text
+from handlers.replies import domain_error_text, image_problem_text
 from handlers.states import Wizard, WizardData, load, save
 from services.billing import Billing
-from services.catalog import Catalog, Mode, Problem, ValidParams, check_prompt, validate_params
+from services.catalog import Catalog, Mode, ValidParams, VideoModel, validate_params
 from services.drafts import Drafts
 from services.errors import DomainError
+from services.ideas import Ideas
 from services.images import MAX_BYTES, ImageRejected, prepare_image
 from services.jobs import JobService
 from services.payments import Payments
@@ -183,6 +186,8 @@ async def step(
     catalog: Catalog,
     billing: Billing,
     drafts: Drafts,
+    cards: Cards,
+    ideas: Ideas,
     user: User,
 ) -> None:
     data = await load(state)
@@ -196,30 +201,30 @@ async def step(
         await outdated(callback)
         return
     model = catalog.get(data.model_id or "")
+    in_prompt = current == Wizard.prompt.state and model is not None
     if action is StepAction.MODELS:
         await callback.answer()
         await begin(callback, state, catalog, data.mode, data)
     elif action is StepAction.NEXT and current == Wizard.params.state and model is not None:
         await callback.answer()
-        await after_params(callback, state, data, catalog, billing, drafts, user)
+        await after_params(callback, state, data, catalog, cards, user)
+    elif action is StepAction.NEXT and in_prompt and model is not None:
+        await callback.answer()  # back from the ideas to the prompt step
+        await show(callback, screens.ask_prompt(model, data.mode), prompt_keyboard(model, data))
+    elif action is StepAction.IDEAS and in_prompt:
+        await callback.answer()
+        text, markup = screens.idea_categories(ideas, data.mode, user.language)
+        await show(callback, text, markup)
     elif (
         action is StepAction.SKIP_PROMPT
-        and current == Wizard.prompt.state
+        and in_prompt
         and model is not None
         and data.mode is Mode.I2V
         and not model.prompt_required_i2v
     ):
         await callback.answer()
-        await to_card(
-            callback,
-            state,
-            data.model_copy(update={"prompt": ""}),
-            catalog,
-            billing,
-            drafts,
-            user,
-            in_place=True,
-        )
+        blank = data.model_copy(update={"prompt": "", "prompt_en": None})
+        await cards.make(callback, state, blank, user, in_place=True)
     else:
         await outdated(callback)
 
@@ -229,8 +234,7 @@ async def after_params(
     state: FSMContext,
     data: WizardData,
     catalog: Catalog,
-    billing: Billing,
-    drafts: Drafts,
+    cards: Cards,
     user: User,
 ) -> None:
     """Parameters done: the photo if one is still needed, then the prompt, unless the prompt is
@@ -241,11 +245,15 @@ async def after_params(
         await state.set_state(Wizard.photo)
         await show(event, screens.ask_photo(), screens.cancel_only())
     elif data.prompt is not None:
-        await to_card(event, state, data, catalog, billing, drafts, user, in_place=True)
+        await cards.make(event, state, data, user, in_place=True)
     else:
         await state.set_state(Wizard.prompt)
-        optional = data.mode is Mode.I2V and not model.prompt_required_i2v
-        await show(event, screens.ask_prompt(model, data.mode), screens.cancel_only(skip=optional))
+        await show(event, screens.ask_prompt(model, data.mode), prompt_keyboard(model, data))
+
+
+def prompt_keyboard(model: VideoModel, data: WizardData) -> InlineKeyboardMarkup:
+    optional = data.mode is Mode.I2V and not model.prompt_required_i2v
+    return screens.cancel_only(skip=optional, ideas=True)
 
 
 async def cancel_wizard(event: Event, state: FSMContext, drafts: Drafts, user: User) -> None:
@@ -294,8 +302,8 @@ async def got_photo(
     state: FSMContext,
     bot: Bot,
     catalog: Catalog,
-    billing: Billing,
     drafts: Drafts,
+    cards: Cards,
     user: User,
 ) -> None:
     data = await load(state)
@@ -306,17 +314,18 @@ async def got_photo(
     if image_id is None:
         return
     caption = (message.caption or "").strip()
-    data = data.model_copy(update={"image_id": image_id, "prompt": caption or data.prompt})
+    if caption:
+        data = data.model_copy(update={"prompt": caption, "prompt_en": None})
+    data = data.model_copy(update={"image_id": image_id})
     await save(state, data)
     if data.prompt:
-        await to_card(message, state, data, catalog, billing, drafts, user)
+        await cards.make(message, state, data, user)
         return
     model = catalog.get(data.model_id or "")
     assert model is not None
     await state.set_state(Wizard.prompt)
-    optional = not model.prompt_required_i2v
     await message.answer(
-        screens.ask_prompt(model, Mode.I2V), reply_markup=screens.cancel_only(optional)
+        screens.ask_prompt(model, Mode.I2V), reply_markup=prompt_keyboard(model, data)
     )
 
 
@@ -330,84 +339,54 @@ async def not_a_photo(message: Message) -> None:
 # --- prompt and card -----------------------------------------------------------------------------
 
 
-async def got_prompt(
-    message: Message,
-    state: FSMContext,
-    catalog: Catalog,
-    billing: Billing,
-    drafts: Drafts,
-    user: User,
-) -> None:
+async def got_prompt(message: Message, state: FSMContext, cards: Cards, user: User) -> None:
     data = await load(state)
     if data is None:
         await state.clear()
         return
-    await to_card(
-        message,
-        state,
-        data.model_copy(update={"prompt": message.text}),
-        catalog,
-        billing,
-        drafts,
-        user,
+    data = data.model_copy(update={"prompt": message.text, "prompt_en": None})
+    await cards.make(message, state, data, user)
+
+
+async def on_idea(
+    callback: CallbackQuery,
+    callback_data: Idea,
+    state: FSMContext,
+    ideas: Ideas,
+    cards: Cards,
+    user: User,
+) -> None:
+    """A theme shows its examples; an example becomes the prompt and goes to the card."""
+    data = await load(state)
+    category = ideas.get(callback_data.category)
+    if (
+        data is None
+        or await state.get_state() != Wizard.prompt.state
+        or category is None
+        or data.mode not in category.modes
+        or callback_data.n >= len(category.examples)
+    ):
+        await outdated(callback)
+        return
+    await callback.answer()
+    if callback_data.n < 0:
+        text, markup = screens.idea_examples(category, data.mode, user.language)
+        await show(callback, text, markup)
+        return
+    example = category.examples[callback_data.n]
+    chosen = data.model_copy(
+        update={
+            "prompt": example.text(user.language),
+            "prompt_en": example.en if user.language != "en" else None,
+        }
     )
+    await cards.make(callback, state, chosen, user, in_place=True)
 
 
 async def not_a_prompt(message: Message) -> None:
     await message.answer(
         _("Please send the prompt as a text message."), reply_markup=screens.cancel_only()
     )
-
-
-async def to_card(
-    event: Event,
-    state: FSMContext,
-    data: WizardData,
-    catalog: Catalog,
-    billing: Billing,
-    drafts: Drafts,
-    user: User,
-    *,
-    in_place: bool = False,
-) -> None:
-    """Check the prompt, save a single-use draft and show the confirmation card (as a new
-    message, or in place of the screen whose button led here)."""
-    model = catalog.get(data.model_id or "")
-    assert model is not None
-    prompt = check_prompt(model, data.mode, data.prompt)
-    if isinstance(prompt, Problem):
-        await state.set_state(Wizard.prompt)
-        await save(state, data.model_copy(update={"prompt": None}))
-        optional = data.mode is Mode.I2V and not model.prompt_required_i2v
-        target = event.message if isinstance(event, CallbackQuery) else event
-        assert isinstance(target, Message)
-        await target.answer(prompt_problem_text(prompt), reply_markup=screens.cancel_only(optional))
-        return
-    valid = validate_params(model, data.mode, data.chosen())
-    assert isinstance(valid, ValidParams), valid
-    if data.draft_id is not None:
-        await drafts.cancel(data.draft_id, user.id)  # the older card goes stale
-    draft_id = await drafts.save(
-        user.id,
-        data.mode,
-        model.id,
-        valid.to_json(),
-        prompt,
-        image_id=data.image_id,
-        image_uuid=data.image_uuid,
-    )
-    data = data.model_copy(update={"prompt": prompt, "draft_id": draft_id})
-    await save(state, data)
-    await state.set_state(Wizard.confirm)
-    text, markup = screens.card(
-        model, valid, prompt, await billing.balance(user.id), draft_id, data.has_image
-    )
-    if in_place:
-        await show(event, text, markup)
-        return
-    target = event.message if isinstance(event, CallbackQuery) else event
-    assert isinstance(target, Message)
-    await target.answer(text, reply_markup=markup)
 
 
 async def card_action(
@@ -419,6 +398,7 @@ async def card_action(
     drafts: Drafts,
     jobs: JobService,
     payments: Payments,
+    cards: Cards,
     user: User,
 ) -> None:
     stored = await drafts.get(callback_data.draft, user.id)
@@ -442,6 +422,9 @@ async def card_action(
         await state.clear()
         await show(callback, _("Cancelled. What shall we make?"), screens.main_menu())
     elif action is CardAction.EDIT:
+        if catalog.get(stored.model_id) is None:
+            await outdated(callback)
+            return
         await callback.answer()
         await drafts.cancel(stored.id, user.id)
         data = WizardData(
@@ -454,12 +437,14 @@ async def card_action(
             image_uuid=stored.image_uuid,
             prompt=stored.prompt,
         )
-        if catalog.get(stored.model_id) is None:
-            await outdated(callback)
-            return
         await save(state, data)
         await state.set_state(Wizard.params)
         await show_params(callback, data, catalog, billing, user)
+    elif action in (CardAction.ORIGINAL, CardAction.TRANSLATE):
+        await callback.answer()
+        await cards.switch_translation(
+            callback, stored, user, translate=action is CardAction.TRANSLATE
+        )
     else:
         await callback.answer()
         await show(callback, buy_text(), packages_keyboard(payments))
@@ -493,9 +478,8 @@ async def again(
     callback_data: Again,
     state: FSMContext,
     catalog: Catalog,
-    billing: Billing,
-    drafts: Drafts,
     jobs: JobService,
+    cards: Cards,
     user: User,
 ) -> None:
     job = await jobs.get(callback_data.job)
@@ -514,9 +498,10 @@ async def again(
         size=job.params.get("size"),
         settings=job.params.get("settings") or {},
         image_uuid=job.image_uuid,
-        prompt=job.prompt,
+        prompt=job.user_prompt,
+        prompt_en=job.prompt if job.prompt_original else None,
     )
-    await to_card(callback, state, data, catalog, billing, drafts, user)
+    await cards.make(callback, state, data, user)
 
 
 # --- shortcuts outside any flow ------------------------------------------------------------------
@@ -526,9 +511,8 @@ async def text_shortcut(
     message: Message,
     state: FSMContext,
     catalog: Catalog,
-    billing: Billing,
-    drafts: Drafts,
     jobs: JobService,
+    cards: Cards,
     user: User,
 ) -> None:
     """A plain text outside a flow: a card for text-to-video with the last-used settings."""
@@ -549,15 +533,7 @@ async def text_shortcut(
             data = data.with_model(model)
     else:
         data = data.with_model(catalog.for_mode(Mode.T2V)[0])
-    await to_card(
-        message,
-        state,
-        data.model_copy(update={"prompt": message.text}),
-        catalog,
-        billing,
-        drafts,
-        user,
-    )
+    await cards.make(message, state, data.model_copy(update={"prompt": message.text}), user)
 
 
 async def photo_shortcut(
@@ -594,6 +570,7 @@ def setup() -> Router:
     router.callback_query.register(outdated, SetParam.filter())
     router.callback_query.register(step, Step.filter())
     router.callback_query.register(card_action, Card.filter())
+    router.callback_query.register(on_idea, Idea.filter())
     router.callback_query.register(again, Again.filter())
 
     router.message.register(got_photo, StateFilter(Wizard.photo), HasImage())

@@ -24,6 +24,8 @@ class StoredDraft:
     image_uuid: str | None
     status: str
     job_id: int | None
+    prompt_sent: str | None = None  # the English text Generate sends, if not the prompt itself
+    translation: str | None = None  # translated | failed | english | off
 
     @classmethod
     def from_row(cls, row: Row) -> StoredDraft:
@@ -38,6 +40,8 @@ class StoredDraft:
             image_uuid=row["image_uuid"],
             status=row["status"],
             job_id=row["job_id"],
+            prompt_sent=row["prompt_sent"],
+            translation=row["translation"],
         )
 
 
@@ -69,11 +73,14 @@ class Drafts:
         *,
         image_id: int | None = None,
         image_uuid: str | None = None,
+        prompt_sent: str | None = None,
+        translation: str | None = None,
     ) -> int:
         async with self.db.transaction() as tx:
             return await tx.execute(
                 "INSERT INTO drafts (user_id, mode, model_id, params, prompt, image_id,"
-                " image_uuid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " image_uuid, prompt_sent, translation, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     user_id,
                     mode.value,
@@ -82,8 +89,23 @@ class Drafts:
                     prompt,
                     image_id,
                     image_uuid,
+                    prompt_sent,
+                    translation,
                     self.clock(),
                 ),
+            )
+
+    async def set_prompt_sent(
+        self, draft_id: int, user_id: int, prompt_sent: str | None, translation: str
+    ) -> bool:
+        """Switch an open card between the original prompt and its English translation."""
+        async with self.db.transaction() as tx:
+            return bool(
+                await tx.execute(
+                    "UPDATE drafts SET prompt_sent = ?, translation = ?"
+                    " WHERE id = ? AND user_id = ? AND status = 'open'",
+                    (prompt_sent, translation, draft_id, user_id),
+                )
             )
 
     async def get(self, draft_id: int, user_id: int) -> StoredDraft | None:

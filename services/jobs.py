@@ -63,7 +63,7 @@ class Job:
     mode: Mode
     model_id: str
     params: dict[str, Any]
-    prompt: str
+    prompt: str  # what was sent to Runware
     status: Status
     task_uuid: str
     image_uuid: str | None
@@ -84,6 +84,12 @@ class Job:
     submitted_at: float | None
     ready_at: float | None
     finished_at: float | None
+    prompt_original: str | None = None  # the user's own words, when `prompt` is a translation
+
+    @property
+    def user_prompt(self) -> str:
+        """What the user wrote: shown in captions and the gallery."""
+        return self.prompt_original or self.prompt
 
     @property
     def duration(self) -> int:
@@ -119,6 +125,7 @@ class Job:
             submitted_at=row["submitted_at"],
             ready_at=row["ready_at"],
             finished_at=row["finished_at"],
+            prompt_original=row["prompt_original"],
         )
 
 
@@ -134,6 +141,7 @@ class Draft:
     prompt: str
     image: bytes | None = None
     image_uuid: str | None = None  # an image Runware already has ("again" of an image job)
+    prompt_original: str | None = None  # the user's words when `prompt` is their translation
 
 
 class JobService:
@@ -213,15 +221,17 @@ class JobService:
             image = bytes(value) if value is not None else None
         if stored["mode"] == Mode.I2V.value and image is None and stored["image_uuid"] is None:
             raise DraftGone("image_expired")
+        sent = stored["prompt_sent"]
         draft = Draft(
             user_id=user_id,
             chat_id=user_id,
             mode=Mode(stored["mode"]),
             model_id=stored["model_id"],
             params=json.loads(stored["params"]),
-            prompt=stored["prompt"],
+            prompt=sent or stored["prompt"],
             image=image,
             image_uuid=stored["image_uuid"],
+            prompt_original=stored["prompt"] if sent else None,
         )
         params, prompt = self.check(draft)
         await self._refuse_if_paused()
@@ -262,8 +272,8 @@ class JobService:
         now = self.clock()
         job_id = await tx.execute(
             "INSERT INTO jobs (user_id, chat_id, mode, model_id, params, prompt, task_uuid,"
-            " image_uuid, tokens, progress_message_id, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " image_uuid, tokens, progress_message_id, prompt_original, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 draft.user_id,
                 draft.chat_id,
@@ -275,6 +285,7 @@ class JobService:
                 draft.image_uuid,
                 params.price,
                 progress_message_id,
+                draft.prompt_original,
                 now,
                 now,
             ),

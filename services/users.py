@@ -29,6 +29,7 @@ class User:
     balance: int
     created_at: str
     seen_at: str
+    translate_prompts: bool = True
 
     @classmethod
     def from_row(cls, row: Row) -> User:
@@ -39,10 +40,11 @@ class User:
             balance=row["balance"],
             created_at=row["created_at"],
             seen_at=row["seen_at"],
+            translate_prompts=bool(row["translate_prompts"]),
         )
 
 
-_COLUMNS = "id, username, language, balance, created_at, seen_at"
+_COLUMNS = "id, username, language, balance, created_at, seen_at, translate_prompts"
 
 
 def _iso(timestamp: float) -> str:
@@ -110,6 +112,13 @@ class Users:
             f"SELECT {_COLUMNS} FROM users WHERE lower(username) = lower(?)", (name,)
         )
         return None if row is None else User.from_row(row)
+
+    async def set_translate(self, user_id: int, translate: bool) -> None:
+        """Remember whether the user wants non-English prompts translated."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET translate_prompts = ? WHERE id = ?", (int(translate), user_id)
+            )
 
     async def set_language(self, user_id: int, language: str) -> None:
         if language not in LANGUAGES:
