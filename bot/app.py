@@ -36,7 +36,7 @@ from services.jobs import JobService
 from services.migrations import migrate
 from services.payments import Payments
 from services.runner import JobRunner, RunnerOptions
-from services.runware import RunwareClient
+from services.runware import RunwareClient, RunwareOptions
 from services.translate import LibreTranslate, PromptTranslator
 from services.users import Users
 
@@ -107,7 +107,15 @@ async def build_services(settings: Settings) -> Services:
     except BaseException:
         await db.close()
         raise
-    runware = RunwareClient(settings.runware_api_key.get_secret_value(), settings.runware_api_url)
+    runware = RunwareClient(
+        settings.runware_api_key.get_secret_value(),
+        settings.runware_api_url,
+        RunwareOptions(
+            timeout=settings.runware_timeout_seconds,
+            max_attempts=settings.runware_max_attempts,
+            max_retry_seconds=max(60.0, settings.runware_timeout_seconds * 2),
+        ),
+    )
     billing = Billing(db, settings.max_tokens_per_operation)
     users = Users(db, billing, settings.welcome_bonus)
     jobs = JobService(db, billing, catalog, max_active_per_user=settings.max_active_jobs_per_user)
@@ -166,7 +174,12 @@ def build_runner(services: Services, bot: Bot) -> JobRunner:
         upload_limit=(2000 if settings.telegram_api_local else 50) * MB,
     )
     options = RunnerOptions(
-        max_job_age=settings.job_max_age_minutes * 60, lease=settings.job_lease_seconds
+        max_job_age=settings.job_max_age_minutes * 60,
+        lease=settings.job_lease_seconds,
+        first_poll=settings.poll_first_seconds,
+        max_poll_interval=max(settings.poll_first_seconds, settings.poll_max_seconds),
+        probe_interval=settings.probe_interval_seconds,
+        submit_retry_delay=settings.submit_retry_seconds,
     )
     return JobRunner(services.jobs, services.runware, services.catalog, messenger, options)
 

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     job_max_age_minutes: float = Field(default=30, gt=0, le=24 * 60)
     job_lease_seconds: float = Field(default=300, gt=0, le=3600)
     telegram_api_local: bool = False
+    poll_first_seconds: float = Field(default=5.0, gt=0, le=600)
+    poll_max_seconds: float = Field(default=10.0, gt=0, le=600)
+    runware_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    runware_max_attempts: int = Field(default=4, ge=1, le=20)
+    probe_interval_seconds: float = Field(default=300.0, gt=0, le=86400)
+    submit_retry_seconds: float = Field(default=10.0, gt=0, le=3600)
     translate_api_url: str | None = None
     translate_api_key: SecretStr | None = None
     token_packages: Annotated[tuple[Package, ...], NoDecode] = (

@@ -367,7 +367,8 @@ class JobService:
     async def claim(
         self, statuses: tuple[Status, ...], owner: str, lease: float, limit: int, **where: Any
     ) -> list[Job]:
-        """Take up to `limit` due jobs in these statuses that no live lease holds."""
+        """Take up to `limit` due jobs in these statuses that no live lease holds, this
+        runner's own included: a step still running is never started a second time."""
         if limit <= 0:
             return []
         now = self.clock()
@@ -377,9 +378,9 @@ class JobService:
             rows = await tx.fetchall(
                 "UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id IN ("
                 f" SELECT id FROM jobs WHERE status IN ({marks}) AND next_at <= ?"
-                f" AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?){extra}"
+                f" AND (lease_until IS NULL OR lease_until < ?){extra}"
                 " ORDER BY next_at, id LIMIT ?) RETURNING *",
-                (owner, now + lease, *statuses, now, now, owner, *where.values(), limit),
+                (owner, now + lease, *statuses, now, now, *where.values(), limit),
             )
         return sorted((Job.from_row(r) for r in rows), key=lambda j: j.id)
 

@@ -1,75 +1,286 @@
-"""A fake Telegram Bot API server on 127.0.0.1 for running the real `python -m bot` process.
+"""A fake Telegram Bot API server on 127.0.0.1, for running the real `python -m bot` process.
 
-It speaks the Bot API's envelope ({"ok": true, "result": ...}), long-polls getUpdates with
-offsets, and records every call so a test can read what the bot sent."""
+The bot's side: getUpdates long polling with offsets, the send/edit/delete methods the bot uses,
+multipart uploads, sendVideo by URL (downloaded here, 20 MB cap) or by file_id, getFile and file
+downloads, invoices and Stars payments, and Telegram's real error envelope and texts.
+The user's side (for tests): send texts, commands, photos, documents, button presses and
+payments; read what the bot sent; inject faults (an error for the next calls of a method, a
+blocked user, dropped getUpdates connections) and hold calls to catch the bot mid-step."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import itertools
+import json
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
-BOT_USER = {"id": 42, "is_bot": True, "first_name": "Video", "username": "video_bot"}
+BOT_USER = {"id": 424242, "is_bot": True, "first_name": "Video", "username": "video_bot"}
+MB = 1024 * 1024
+SEND_METHODS = {"sendMessage", "sendVideo", "sendPhoto", "sendDocument", "sendInvoice"}
 
 
 @dataclass
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
+class BotMessage:
+    chat_id: int
+    message_id: int
+    kind: str  # text | video | invoice
+    text: str = ""
+    markup: dict[str, Any] | None = None
+    file_id: str | None = None
+    payload: str | None = None
+    deleted: bool = False
+    edits: int = 0
+
+    def buttons(self) -> list[tuple[str, str]]:
+        if not self.markup:
+            return []
+        return [
+            (b["text"], b.get("callback_data", ""))
+            for row in self.markup.get("inline_keyboard", [])
+            for b in row
+        ]
+
+    def button(self, label: str) -> str:
+        found = [data for text, data in self.buttons() if label in text]
+        assert found, f"no button {label!r} in {[t for t, _ in self.buttons()]}"
+        return found[0]
+
+    def as_json(self) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": self.message_id,
+            "date": int(time.time()),
+            "chat": {"id": self.chat_id, "type": "private" if self.chat_id > 0 else "group"},
+            "from": BOT_USER,
+        }
+        if self.kind == "video":
+            message["caption"] = self.text
+            message["video"] = {
+                "file_id": self.file_id,
+                "file_unique_id": f"u{self.file_id}",
+                "width": 1280,
+                "height": 720,
+                "duration": 8,
+            }
+        else:
+            message["text"] = self.text or "…"
+        if self.markup:
+            message["reply_markup"] = self.markup
+        return message
+
+
+@dataclass
+class Fault:
+    method: str
+    code: int
+    description: str
+    parameters: dict[str, Any] | None
+    times: int
+
+
 class FakeTelegram:
-    token: str
-    calls: list[Call] = field(default_factory=list)
-    _updates: list[dict[str, Any]] = field(default_factory=list)
-    _new_update: asyncio.Event = field(default_factory=asyncio.Event)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _runner: web.AppRunner | None = None
-    url: str = ""
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.url = ""
+        self.calls: list[Call] = []
+        self.messages: dict[int, list[BotMessage]] = defaultdict(list)
+        self.files: dict[str, bytes] = {}
+        self.blocked: set[int] = set()
+        self.faults: list[Fault] = []
+        self.holds: dict[str, asyncio.Event] = {}
+        self.aborted: list[str] = []  # held calls whose client went away
+        self.drop_get_updates = 0
+        self.callback_answers: dict[str, dict[str, Any]] = {}
+        self.checkout_answers: dict[str, dict[str, Any]] = {}
+        self.star_transactions: list[dict[str, Any]] = []
+        self.url_download_limit = 20 * MB
+        self.upload_limit = 50 * MB
+        self._updates: list[dict[str, Any]] = []
+        self._new_update = asyncio.Event()
+        self._ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self._runner: web.AppRunner | None = None
+        self._http: aiohttp.ClientSession | None = None
 
     async def start(self) -> str:
-        app = web.Application()
+        app = web.Application(client_max_size=2100 * MB)
         app.router.add_route("POST", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._download)
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
+        self._http = aiohttp.ClientSession()
         return self.url
 
     async def stop(self) -> None:
+        for event in self.holds.values():
+            event.set()
+        if self._http:
+            await self._http.close()
         if self._runner:
             await self._runner.cleanup()
 
     # --- the user's side ----------------------------------------------------------------------
 
-    def send_text(self, user_id: int, text: str, language: str = "en") -> None:
-        update_id = next(self._ids)
-        message: dict[str, Any] = {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private"},
-            "from": {"id": user_id, "is_bot": False, "first_name": "U", "language_code": language},
-            "text": text,
+    def _user(self, user_id: int, language: str) -> dict[str, Any]:
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": f"U{user_id}",
+            "username": f"user{user_id}",
+            "language_code": language,
         }
+
+    def _push(self, update: dict[str, Any]) -> int:
+        update["update_id"] = next(self._ids)
+        self._updates.append(update)
+        self._new_update.set()
+        return update["update_id"]
+
+    def _message(
+        self, user_id: int, language: str, chat_id: int | None = None, **content: Any
+    ) -> dict[str, Any]:
+        chat = chat_id if chat_id is not None else user_id
+        return {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": chat, "type": "private" if chat > 0 else "group"},
+            "from": self._user(user_id, language),
+            **content,
+        }
+
+    def send_text(
+        self, user_id: int, text: str, language: str = "en", chat_id: int | None = None
+    ) -> None:
+        message = self._message(user_id, language, chat_id, text=text)
         if text.startswith("/"):
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
             ]
-        self._updates.append({"update_id": update_id, "message": message})
-        self._new_update.set()
+        self._push({"message": message})
+
+    def send_photo(
+        self, user_id: int, data: bytes, caption: str | None = None, language: str = "en"
+    ) -> None:
+        file_id = f"userphoto{next(self._ids)}"
+        self.files[file_id] = data
+        photo = [
+            {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "width": 1000,
+                "height": 800,
+                "file_size": len(data),
+            }
+        ]
+        content: dict[str, Any] = {"photo": photo}
+        if caption:
+            content["caption"] = caption
+        self._push({"message": self._message(user_id, language, **content)})
+
+    def send_document(
+        self, user_id: int, data: bytes, name: str, mime: str, language: str = "en"
+    ) -> None:
+        file_id = f"userdoc{next(self._ids)}"
+        self.files[file_id] = data
+        document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": name,
+            "mime_type": mime,
+            "file_size": len(data),
+        }
+        self._push({"message": self._message(user_id, language, document=document)})
+
+    def press(self, user_id: int, message: BotMessage, data: str, language: str = "en") -> str:
+        query_id = f"q{next(self._ids)}"
+        self._push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self._user(user_id, language),
+                    "chat_instance": "ci",
+                    "message": message.as_json(),
+                    "data": data,
+                }
+            }
+        )
+        return query_id
+
+    async def tap(
+        self,
+        user_id: int,
+        message: BotMessage,
+        label: str,
+        language: str = "en",
+        timeout: float = 20,
+    ) -> dict[str, Any]:
+        query_id = self.press(user_id, message, message.button(label), language)
+        return await self.wait_answer(query_id, timeout)
+
+    async def wait_answer(self, query_id: str, timeout: float = 20) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while query_id not in self.callback_answers:
+            assert time.monotonic() < deadline, f"callback {query_id} not answered"
+            await asyncio.sleep(0.02)
+        return self.callback_answers[query_id]
+
+    def pre_checkout(self, user_id: int, payload: str, total: int) -> str:
+        query_id = f"pc{next(self._ids)}"
+        self._push(
+            {
+                "pre_checkout_query": {
+                    "id": query_id,
+                    "from": self._user(user_id, "en"),
+                    "currency": "XTR",
+                    "total_amount": total,
+                    "invoice_payload": payload,
+                }
+            }
+        )
+        return query_id
+
+    def pay(self, user_id: int, payload: str, total: int, charge_id: str) -> None:
+        paid = {
+            "currency": "XTR",
+            "total_amount": total,
+            "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "",
+        }
+        self._push({"message": self._message(user_id, "en", successful_payment=paid)})
+
+    # --- reading what the bot did -------------------------------------------------------------
 
     def called(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 15) -> list[Call]:
+    def chat(self, chat_id: int) -> list[BotMessage]:
+        return [m for m in self.messages[chat_id] if not m.deleted]
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [m.text for m in self.chat(chat_id)]
+
+    def videos(self, chat_id: int) -> list[BotMessage]:
+        return [m for m in self.chat(chat_id) if m.kind == "video"]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 20) -> list[Call]:
         deadline = time.monotonic() + timeout
         while len(self.called(method)) < count:
             if time.monotonic() > deadline:
@@ -78,45 +289,248 @@ class FakeTelegram:
             await asyncio.sleep(0.05)
         return self.called(method)
 
+    async def wait_message(
+        self, chat_id: int, contains: str, timeout: float = 20, kind: str | None = None
+    ) -> BotMessage:
+        deadline = time.monotonic() + timeout
+        while True:
+            for message in reversed(self.chat(chat_id)):
+                if contains in message.text and (kind is None or message.kind == kind):
+                    return message
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"chat {chat_id}: no message with {contains!r} in {timeout}s; "
+                    f"last: {self.texts(chat_id)[-3:]}"
+                )
+            await asyncio.sleep(0.05)
+
+    def last(self, chat_id: int) -> BotMessage:
+        return self.chat(chat_id)[-1]
+
+    # --- faults -------------------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        code: int,
+        description: str,
+        times: int = 1,
+        parameters: dict[str, Any] | None = None,
+    ) -> None:
+        self.faults.append(Fault(method, code, description, parameters, times))
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of `method` wait until the returned event is set (or the client goes away)."""
+        event = asyncio.Event()
+        self.holds[method] = event
+        return event
+
     # --- the Bot API side ---------------------------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != self.token:
-            return web.json_response(
-                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
-            )
-        method = request.match_info["method"]
-        params: dict[str, Any] = dict(await request.post())
-        self.calls.append(Call(method, params))
-        if method == "getUpdates":
-            return self._ok(await self._get_updates(params))
-        if method == "getMe":
-            return self._ok(BOT_USER)
-        if method == "getStarTransactions":
-            return self._ok({"transactions": []})
-        if method in {"sendMessage", "sendVideo", "sendPhoto", "editMessageText"}:
-            chat = int(str(params.get("chat_id", 0)))
-            return self._ok(
-                {
-                    "message_id": next(self._ids),
-                    "date": int(time.time()),
-                    "chat": {"id": chat, "type": "private"},
-                    "from": BOT_USER,
-                    "text": params.get("text", ""),
-                }
-            )
-        return self._ok(True)
+    @staticmethod
+    def _ok(result: Any) -> web.Response:
+        return web.json_response({"ok": True, "result": result})
 
-    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        offset = int(str(params.get("offset") or 0))
-        timeout = min(float(str(params.get("timeout") or 0)), 1.0)
+    @staticmethod
+    def _error(
+        code: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> web.Response:
+        body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+        if parameters:
+            body["parameters"] = parameters
+        return web.json_response(body, status=code)
+
+    async def _params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+        params: dict[str, Any] = {}
+        files: dict[str, bytes] = {}
+        if request.content_type == "application/json":
+            params = await request.json()
+        else:
+            form = await request.post()
+            for key, value in form.items():
+                if isinstance(value, web.FileField):
+                    files[key] = value.file.read()
+                else:
+                    params[key] = value
+        for key in ("reply_markup", "prices", "allowed_updates", "commands", "scope"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params, files
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return self._error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params, files = await self._params(request)
+        self.calls.append(Call(method, params))
+        if method == "getUpdates" and self.drop_get_updates > 0:
+            self.drop_get_updates -= 1
+            assert request.transport is not None
+            request.transport.close()  # a network drop in the middle of long polling
+            return web.Response()
+        for fault in self.faults:
+            if fault.method == method and fault.times > 0:
+                fault.times -= 1
+                return self._error(fault.code, fault.description, fault.parameters)
+        hold = self.holds.get(method)
+        if hold is not None and not hold.is_set():
+            try:
+                await hold.wait()
+            except asyncio.CancelledError:
+                self.aborted.append(method)  # the bot died waiting: nothing happened
+                raise
+        chat = params.get("chat_id")
+        sends = SEND_METHODS | {"editMessageText", "sendChatAction"}
+        if method in sends and chat is not None and int(chat) in self.blocked:
+            return self._error(403, "Forbidden: bot was blocked by the user")
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return self._ok(True)
+        result: web.StreamResponse = await handler(params, files)
+        return result
+
+    async def _m_getUpdates(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 1.0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates and timeout:
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout)
-        return list(self._updates)
+        return self._ok(self._updates[:100])
 
-    @staticmethod
-    def _ok(result: Any) -> web.Response:
-        return web.json_response({"ok": True, "result": result})
+    async def _m_getMe(self, *_: Any) -> web.Response:
+        return self._ok(BOT_USER)
+
+    async def _m_getStarTransactions(self, *_: Any) -> web.Response:
+        return self._ok({"transactions": self.star_transactions})
+
+    def _new_message(
+        self, chat_id: int, kind: str, params: dict[str, Any], **extra: Any
+    ) -> BotMessage:
+        message = BotMessage(
+            chat_id=chat_id,
+            message_id=next(self._message_ids[chat_id]),
+            kind=kind,
+            text=params.get("text") or params.get("caption") or "",
+            markup=params.get("reply_markup"),
+            **extra,
+        )
+        self.messages[chat_id].append(message)
+        return message
+
+    def _find(self, chat_id: int, message_id: int) -> BotMessage | None:
+        return next(
+            (m for m in self.messages[chat_id] if m.message_id == message_id and not m.deleted),
+            None,
+        )
+
+    async def _m_sendMessage(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
+        text = params.get("text", "")
+        if not 1 <= len(text) <= 4096:
+            return self._error(
+                400,
+                "Bad Request: message text is empty"
+                if not text
+                else "Bad Request: message is too long",
+            )
+        return self._ok(self._new_message(int(params["chat_id"]), "text", params).as_json())
+
+    async def _m_sendInvoice(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
+        if params.get("currency") != "XTR" or len(params.get("payload", "").encode()) > 128:
+            return self._error(400, "Bad Request: invalid invoice")
+        message = self._new_message(
+            int(params["chat_id"]), "invoice", params, payload=params["payload"]
+        )
+        message.text = params.get("title", "")
+        return self._ok(message.as_json())
+
+    async def _m_editMessageText(
+        self, params: dict[str, Any], _f: dict[str, bytes]
+    ) -> web.Response:
+        message = self._find(int(params["chat_id"]), int(params["message_id"]))
+        if message is None:
+            return self._error(400, "Bad Request: message to edit not found")
+        markup = params.get("reply_markup")
+        if message.text == params.get("text") and message.markup == markup:
+            return self._error(
+                400,
+                "Bad Request: message is not modified: specified new "
+                "message content and reply markup are exactly the same as a "
+                "current content and reply markup of the message",
+            )
+        message.text, message.markup = params.get("text", ""), markup
+        message.edits += 1
+        return self._ok(message.as_json())
+
+    async def _m_deleteMessage(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
+        message = self._find(int(params["chat_id"]), int(params["message_id"]))
+        if message is None:
+            return self._error(400, "Bad Request: message to delete not found")
+        message.deleted = True
+        return self._ok(True)
+
+    async def _m_sendVideo(self, params: dict[str, Any], files: dict[str, bytes]) -> web.Response:
+        chat = int(params["chat_id"])
+        video = str(params.get("video", ""))
+        if video.startswith("attach://"):
+            data = files.get(video.removeprefix("attach://"), b"")
+            if len(data) > self.upload_limit:
+                return self._error(413, "Request Entity Too Large")
+        elif video.startswith(("http://", "https://")):
+            data = await self._fetch(video)
+            if data is None:
+                return self._error(400, "Bad Request: failed to get HTTP URL content")
+        elif video in self.files:
+            data = self.files[video]
+        else:
+            return self._error(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        if data[4:8] != b"ftyp":
+            return self._error(400, "Bad Request: wrong type of the web page content")
+        file_id = video if video in self.files else f"video{next(self._ids)}"
+        self.files[file_id] = data
+        return self._ok(self._new_message(chat, "video", params, file_id=file_id).as_json())
+
+    async def _fetch(self, url: str) -> bytes | None:
+        assert self._http is not None
+        try:
+            async with self._http.get(url) as response:
+                if response.status != 200:
+                    return None
+                data = await response.content.read(self.url_download_limit + 1)
+        except aiohttp.ClientError:
+            return None
+        return data if len(data) <= self.url_download_limit else None
+
+    async def _m_getFile(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
+        file_id = params.get("file_id", "")
+        if file_id not in self.files:
+            return self._error(400, "Bad Request: invalid file_id")
+        if len(self.files[file_id]) > 20 * MB:
+            return self._error(400, "Bad Request: file is too big")
+        return self._ok(
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_size": len(self.files[file_id]),
+                "file_path": f"f/{file_id}",
+            }
+        )
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].removeprefix("f/")
+        if request.match_info["token"] != self.token or file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id])
+
+    async def _m_answerCallbackQuery(
+        self, params: dict[str, Any], _f: dict[str, bytes]
+    ) -> web.Response:
+        self.callback_answers[params["callback_query_id"]] = params
+        return self._ok(True)
+
+    async def _m_answerPreCheckoutQuery(
+        self, params: dict[str, Any], _f: dict[str, bytes]
+    ) -> web.Response:
+        self.checkout_answers[params["pre_checkout_query_id"]] = params
+        return self._ok(True)

@@ -588,3 +588,25 @@ async def test_runner_loop_starts_and_stops_cleanly(world):
     assert (await world.job(job.id)).status is Status.SUBMITTED
     assert await world.db.fetchval("SELECT count(*) FROM jobs WHERE lease_owner IS NOT NULL") == 0
     assert json.loads((await world.db.fetchone("SELECT params FROM jobs"))[0])["duration"] == 8
+
+
+async def test_a_delivery_in_flight_is_not_started_again_by_the_next_step(world):
+    runner = world.runner()
+    job = await finished(world, runner)
+    release = asyncio.Event()
+    original = world.messenger.deliver
+
+    async def slow_deliver(job):
+        await release.wait()
+        return await original(job)
+
+    world.messenger.deliver = slow_deliver
+    await runner.step()  # starts the delivery, which now waits
+    await asyncio.sleep(0)
+    await runner.step()  # the loop wakes again while the delivery is in flight
+    await runner.step()
+    release.set()
+    await runner.drain()
+    await run(runner, steps=2)
+    assert len(world.session.sent(SendVideo)) == 1
+    assert (await world.job(job.id)).delivery_attempts == 1

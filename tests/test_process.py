@@ -42,7 +42,7 @@ async def test_reaches_long_polling_answers_start_and_stops_on_sigterm(tmp_path)
         telegram.send_text(555, "/start")
         [reply] = await telegram.wait_for("sendMessage")
         assert reply.params["chat_id"] == "555"
-        assert "Hi, U!" in reply.params["text"]
+        assert "Hi, U555!" in reply.params["text"]
 
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), 15)

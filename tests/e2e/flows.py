@@ -1,0 +1,85 @@
+"""What a person does in the chat, step by step, against the fake Telegram server."""
+
+from __future__ import annotations
+
+from tests.fake_telegram import BotMessage, FakeTelegram
+
+LABELS = {
+    "en": {
+        "t2v": "Text to video",
+        "i2v": "Image to video",
+        "next": "Next",
+        "go": "Generate",
+        "menu": "What shall we make?",
+        "models": "choose a model",
+        "prompt": "Describe",
+        "photo": "Send the photo",
+        "card": "Check and confirm",
+        "skip": "Skip",
+    },
+    "ru": {
+        "t2v": "Видео из текста",
+        "i2v": "Видео из фото",
+        "next": "Далее",
+        "go": "Создать",
+        "menu": "Что будем делать?",
+        "models": "выберите модель",
+        "prompt": "Опишите",
+        "photo": "Пришлите фото",
+        "card": "Проверьте и подтвердите",
+        "skip": "Пропустить",
+    },
+}
+
+
+async def card_from_text(
+    tg: FakeTelegram, user: int, text: str, language: str = "en"
+) -> BotMessage:
+    """The shortcut: a plain text gets a confirmation card."""
+    tg.send_text(user, text, language)
+    return await tg.wait_message(user, LABELS[language]["card"])
+
+
+async def generate(
+    tg: FakeTelegram, user: int, card: BotMessage, language: str = "en"
+) -> dict[str, object]:
+    return await tg.tap(user, card, LABELS[language]["go"], language)
+
+
+async def text_to_video(
+    tg: FakeTelegram, user: int, model: str, prompt: str, language: str = "en"
+) -> None:
+    words = LABELS[language]
+    tg.send_text(user, "/start", language)
+    menu = await tg.wait_message(user, words["menu"])
+    await tg.tap(user, menu, words["t2v"], language)
+    screen = await tg.wait_message(user, words["models"])
+    await tg.tap(user, screen, f"{model} ·", language)
+    await tg.wait_message(user, model)
+    await tg.tap(user, screen, words["next"], language)
+    await tg.wait_message(user, words["prompt"])
+    tg.send_text(user, prompt, language)
+    card = await tg.wait_message(user, words["card"])
+    await generate(tg, user, card, language)
+
+
+async def image_to_video(
+    tg: FakeTelegram, user: int, model: str, photo: bytes, prompt: str | None, language: str = "en"
+) -> None:
+    words = LABELS[language]
+    tg.send_text(user, "/start", language)
+    menu = await tg.wait_message(user, words["menu"])
+    await tg.tap(user, menu, words["i2v"], language)
+    screen = await tg.wait_message(user, words["models"])
+    await tg.tap(user, screen, f"{model} ·", language)
+    await tg.wait_message(user, model)
+    await tg.tap(user, screen, words["next"], language)
+    await tg.wait_message(user, words["photo"])
+    tg.send_photo(user, photo, language=language)
+    ask = await tg.wait_message(user, words["prompt"])
+    if prompt is None:
+        await tg.tap(user, ask, words["skip"], language)
+    else:
+        tg.send_text(user, prompt, language)
+    card = await tg.wait_message(user, words["card"])
+    await generate(tg, user, card, language)
