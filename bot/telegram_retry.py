@@ -12,7 +12,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import (
+    TelegramEntityTooLarge,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import GetUpdates
 
 if TYPE_CHECKING:
@@ -51,6 +56,8 @@ class RetryMiddleware(BaseRequestMiddleware):
                     raise
                 wait = float(exc.retry_after)
                 log.info("telegram %s: 429, waiting %.0fs", type(method).__name__, wait)
+            except TelegramEntityTooLarge:
+                raise  # a subclass of TelegramNetworkError in aiogram, but retrying cannot help
             except (TelegramNetworkError, TelegramServerError) as exc:
                 if attempt == self.attempts:
                     raise

@@ -348,8 +348,10 @@ class RunwareClient:
 
     # --- transport --------------------------------------------------------------------------
 
-    async def _send(self, tasks: list[dict[str, Any]]) -> Answer:
+    async def _send(self, tasks: list[dict[str, Any]], *, task_errors_retry: bool = True) -> Answer:
         """POST the tasks, retrying transient faults of the whole request (same taskUUIDs).
+        With `task_errors_retry`, a request whose every task got a transient error is retried
+        too (a submit or upload); polls take such errors as the tasks' own results.
 
         Returns the parsed answer; raises TransientFailure when the retries run out."""
         started = time.monotonic()
@@ -371,7 +373,7 @@ class RunwareClient:
                 )
             else:
                 answer = parse_answer(response)
-                if not self._wants_retry(answer, tasks):
+                if not self._wants_retry(answer, tasks, task_errors_retry):
                     return answer
                 error = answer.general[0] if answer.general else next(iter(answer.errors.values()))
                 retry_after = _retry_after(response)
@@ -393,10 +395,10 @@ class RunwareClient:
             await self._sleep(delay)
 
     @staticmethod
-    def _wants_retry(answer: Answer, tasks: list[dict[str, Any]]) -> bool:
+    def _wants_retry(answer: Answer, tasks: list[dict[str, Any]], task_errors: bool) -> bool:
         if any(e.error_class is ErrorClass.TRANSIENT for e in answer.general):
             return True
-        if answer.general or answer.items:
+        if answer.general or answer.items or not task_errors:
             return False
         # Every task answered with a transient error inside the answer (e.g. HTTP 200).
         uuids = [t["taskUUID"] for t in tasks]
@@ -525,7 +527,9 @@ class RunwareClient:
         for start in range(0, len(uuids), size):
             chunk = uuids[start : start + size]
             if self._batching and len(chunk) > 1:
-                answer = await self._send([_get_response(u) for u in chunk])
+                answer = await self._send(
+                    [_get_response(u) for u in chunk], task_errors_retry=False
+                )
                 if self._refused_batch(answer):
                     self._batching = False
                     log.warning(
@@ -547,7 +551,7 @@ class RunwareClient:
 
         async def one(task_uuid: str) -> tuple[str, PollResult]:
             async with semaphore:
-                answer = await self._send([_get_response(task_uuid)])
+                answer = await self._send([_get_response(task_uuid)], task_errors_retry=False)
             self._raise_general(answer, task_uuid)
             result = _poll_result(answer, task_uuid)
             if result is None:

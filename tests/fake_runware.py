@@ -219,6 +219,7 @@ class RunwareServer:
         self.http_faults: list[tuple[int, Any]] = []  # (status, body or "timeout"/"garbage")
         self.submit_faults: list[dict[str, Any]] = []  # errors for the next submits (in 200)
         self.poll_faults: dict[str, dict[str, Any]] = {}  # taskUUID -> error on polls
+        self.next_task_fault: dict[str, Any] | None = None  # the next accepted task fails so
         self.holds: dict[str, asyncio.Event] = {}  # taskType -> gate
         self.video_status = 200
         self.video = mp4_bytes(8192)
@@ -291,6 +292,8 @@ class RunwareServer:
                 self._submit(task, data, errors)  # accepted on receipt, like the real API
             if gate is not None and not gate.is_set():
                 await gate.wait()
+                if request.transport is None or request.transport.is_closing():
+                    return web.Response(status=499)  # the client is gone
             if kind == "imageUpload":
                 self._upload(task, data, errors)
             elif kind == "getResponse":
@@ -382,7 +385,8 @@ class RunwareServer:
             )
             return
         self.accepted[uuid] += 1
-        self.tasks[uuid] = Task(uuid, task, time.monotonic(), self.latency)
+        self.tasks[uuid] = Task(uuid, task, time.monotonic(), self.latency, self.next_task_fault)
+        self.next_task_fault = None
         data.append({"taskType": "videoInference", "taskUUID": uuid})
 
     def _check_video(self, t: dict[str, Any]) -> tuple[str, str, list[Any] | None] | None:

@@ -374,11 +374,10 @@ class FakeTelegram:
                 return self._error(fault.code, fault.description, fault.parameters)
         hold = self.holds.get(method)
         if hold is not None and not hold.is_set():
-            try:
-                await hold.wait()
-            except asyncio.CancelledError:
+            await hold.wait()
+            if request.transport is None or request.transport.is_closing():
                 self.aborted.append(method)  # the bot died waiting: nothing happened
-                raise
+                return web.Response(status=499)
         chat = params.get("chat_id")
         sends = SEND_METHODS | {"editMessageText", "sendChatAction"}
         if method in sends and chat is not None and int(chat) in self.blocked:
@@ -497,10 +496,14 @@ class FakeTelegram:
             async with self._http.get(url) as response:
                 if response.status != 200:
                     return None
-                data = await response.content.read(self.url_download_limit + 1)
+                data = b""
+                async for chunk in response.content.iter_chunked(1024 * 1024):
+                    data += chunk
+                    if len(data) > self.url_download_limit:
+                        return None  # Telegram fetches at most 20 MB by URL
         except aiohttp.ClientError:
             return None
-        return data if len(data) <= self.url_download_limit else None
+        return data
 
     async def _m_getFile(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
         file_id = params.get("file_id", "")

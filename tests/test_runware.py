@@ -578,3 +578,31 @@ async def test_poll_request_fault_retried_then_raised(api, sleeps):
         await client.poll(T[:2])
     assert len(api.calls) == 2
     await client.close()
+
+
+async def test_a_transient_error_naming_a_task_on_poll_is_that_tasks_failure(client, api, sleeps):
+    api.mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "errors": [
+                    {
+                        "code": "timeoutProvider",
+                        "message": "the provider timed out",
+                        "taskUUID": T[0],
+                    },
+                    {
+                        "code": "timeoutProvider",
+                        "message": "the provider timed out",
+                        "taskUUID": T[1],
+                    },
+                ]
+            },
+        )
+    )
+    results = await client.poll(T[:2])
+    assert len(api.calls) == 1 and sleeps == []  # not retried as a request fault
+    assert all(
+        isinstance(r, Failed) and r.error.error_class is ErrorClass.TRANSIENT
+        for r in results.values()
+    )

@@ -1,6 +1,6 @@
 import pytest
 from aiogram import Bot
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter
+from aiogram.exceptions import TelegramEntityTooLarge, TelegramNetworkError, TelegramRetryAfter
 from aiogram.methods import GetUpdates, SendMessage
 
 from bot.telegram_retry import RetryMiddleware
@@ -72,3 +72,17 @@ async def test_get_updates_is_left_to_aiogram():
     with pytest.raises(TelegramNetworkError):
         await bot.get_updates()
     assert sleeps == []
+
+
+class TooLargeSession(RecordingSession):
+    async def make_request(self, bot, method, timeout=None):
+        self.requests.append(method)
+        raise TelegramEntityTooLarge(method=method, message="Request Entity Too Large")
+
+
+async def test_413_is_not_retried():
+    session = TooLargeSession()
+    bot, sleeps = bot_with(session)
+    with pytest.raises(TelegramEntityTooLarge):
+        await bot.send_message(1, "hi")
+    assert len(session.requests) == 1 and sleeps == []
