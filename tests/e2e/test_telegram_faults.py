@@ -67,8 +67,8 @@ async def test_a_big_video_is_uploaded_when_the_url_is_refused(bot, telegram, ru
 
 async def test_network_drops_during_get_updates_lose_and_duplicate_nothing(bot, telegram):
     telegram.drop_get_updates = 3
-    for n in range(5):
-        telegram.send_text(806, f"/start")
+    for _ in range(5):
+        telegram.send_text(806, "/start")
     for _ in range(200):
         if len(telegram.chat(806)) >= 5:
             break
