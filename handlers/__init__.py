@@ -18,7 +18,8 @@ def setup_routers(admin_ids: frozenset[int] = frozenset()) -> Router:
     private.include_routers(
         payments.setup(admin_ids),  # first: a successful payment is recorded before anything
         common.setup_commands(),
-        admin.setup(admin_ids),  # before the fallback: for others they are unknown commands
+        admin.setup(admin_ids),  # for anyone else these fall through to unknown commands
+        common.setup_unknown_commands(),  # before the wizard, whose states take any text
         gallery.setup(),
         wizard.setup(),
         common.setup_fallback(),

@@ -155,8 +155,19 @@ def setup_commands() -> Router:
     return router
 
 
+async def stale_button(callback: CallbackQuery) -> None:
+    await callback.answer(_("This button is outdated. Use /start to begin again."), show_alert=True)
+
+
+def setup_unknown_commands() -> Router:
+    """Any command no router above took: the same reply for everyone, in every state."""
+    router = Router(name="unknown-commands")
+    router.message.register(unknown_command, Command(re.compile(r".+")))
+    return router
+
+
 def setup_fallback() -> Router:
     router = Router(name="fallback")
-    router.message.register(unknown_command, Command(re.compile(r".+")))
     router.message.register(anything_else)
+    router.callback_query.register(stale_button)  # never leave a button spinning
     return router

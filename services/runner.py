@@ -213,6 +213,7 @@ class JobRunner:
             await work
         finally:
             setattr(self, counter, getattr(self, counter) - 1)
+            self.wake()  # a free slot: take the next job now, not at the next tick
 
     # --- submitting ---------------------------------------------------------------------------
 

@@ -289,12 +289,23 @@ class FakeTelegram:
             await asyncio.sleep(0.05)
         return self.called(method)
 
+    def mark(self, chat_id: int) -> int:
+        """A place in the chat: wait_message(after=mark) looks only at later messages."""
+        return len(self.messages[chat_id])
+
     async def wait_message(
-        self, chat_id: int, contains: str, timeout: float = 20, kind: str | None = None
+        self,
+        chat_id: int,
+        contains: str,
+        timeout: float = 20,
+        kind: str | None = None,
+        after: int = 0,
     ) -> BotMessage:
         deadline = time.monotonic() + timeout
         while True:
-            for message in reversed(self.chat(chat_id)):
+            for message in reversed(self.messages[chat_id][after:]):
+                if message.deleted:
+                    continue
                 if contains in message.text and (kind is None or message.kind == kind):
                     return message
             if time.monotonic() > deadline:

@@ -456,3 +456,19 @@ async def test_again_with_the_same_settings(h, mode):
     await other.give(100)
     await other.send("/start")
     assert await other.press(Again(job=job.id).pack()) == "Not found."
+
+
+async def test_a_command_mid_wizard_is_an_unknown_command_and_the_step_stays(h):
+    await h.send("/start")
+    await h.tap("Text to video")
+    await h.tap("Veo 3 ·")
+    await h.tap("Next")
+    await h.send("/topup 1001 5")
+    assert "don't know this command" in h.last_text()
+    await h.send("a prompt after all")
+    assert "Check and confirm" in h.last_text()
+
+
+async def test_a_button_with_unknown_data_is_answered(h):
+    await h.send("/start")
+    assert "outdated" in await h.press("zz:whatever")

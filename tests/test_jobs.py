@@ -610,3 +610,20 @@ async def test_a_delivery_in_flight_is_not_started_again_by_the_next_step(world)
     await run(runner, steps=2)
     assert len(world.session.sent(SendVideo)) == 1
     assert (await world.job(job.id)).delivery_attempts == 1
+
+
+async def test_a_free_slot_takes_the_next_job_at_once_not_at_the_next_tick(world):
+    world.jobs.max_active_per_user = 50
+    await world.billing.credit(USER, 1000, Kind.ADMIN_TOPUP, "many")
+    jobs = [await world.create(prompt=f"job {n}") for n in range(12)]
+    runner = world.runner(tick=60, submit_concurrency=2)  # only wake-ups can move it along
+    runner.start()
+    try:
+        for _ in range(200):
+            statuses = {(await world.job(j.id)).status for j in jobs}
+            if statuses == {Status.SUBMITTED}:
+                break
+            await asyncio.sleep(0.01)
+        assert statuses == {Status.SUBMITTED}
+    finally:
+        await runner.stop()

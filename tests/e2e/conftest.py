@@ -169,3 +169,9 @@ async def bot(tmp_path, telegram, runware) -> AsyncIterator[BotProcess]:
         assert await process.stop() == 0
     process.assert_clean()
     assert runware.violations == [], runware.violations
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)

@@ -35,9 +35,10 @@ LABELS = {
 async def card_from_text(
     tg: FakeTelegram, user: int, text: str, language: str = "en"
 ) -> BotMessage:
-    """The shortcut: a plain text gets a confirmation card."""
+    """The shortcut: a plain text gets a confirmation card (a new one, not an older card)."""
+    mark = tg.mark(user)
     tg.send_text(user, text, language)
-    return await tg.wait_message(user, LABELS[language]["card"])
+    return await tg.wait_message(user, LABELS[language]["card"], after=mark, timeout=60)
 
 
 async def generate(

@@ -1,0 +1,46 @@
+"""Load: 200 users submit at once against a 20 s provider latency."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from tests.e2e.conftest import BotProcess
+from tests.e2e.flows import card_from_text
+
+USERS = range(10_000, 10_200)
+
+
+async def test_200_users_at_once_all_delivered_within_their_limits(tmp_path, telegram, runware):
+    runware.latency = 20
+    bot = BotProcess(tmp_path, telegram, runware)
+    await bot.start()
+    started = time.monotonic()
+
+    async def user(uid: int) -> list[str]:
+        answers = []
+        for n in range(3):  # the third is over the limit of 2 videos at a time
+            card = await card_from_text(telegram, uid, f"video {n} of user {uid}")
+            answer = await telegram.tap(uid, card, "Generate", timeout=60)
+            answers.append(str(answer.get("text")))
+        return answers
+
+    answers = await asyncio.gather(*(user(uid) for uid in USERS))
+    for per_user in answers:
+        assert per_user[:2] == ["Started!", "Started!"]
+        assert "already have 2 videos in progress" in per_user[2]
+    await bot.wait_jobs("status = 'delivered'", 400, timeout=120)
+    elapsed = time.monotonic() - started
+    for uid in USERS:
+        assert len(telegram.videos(uid)) == 2
+    assert len(runware.accepted) == 400 and set(runware.accepted.values()) == {1}
+    polls = sum(1 for r in runware.requests for t in r if t["taskType"] == "getResponse")
+    requests = len(runware.requests)
+    bot.assert_books_balance()
+    assert await bot.stop() == 0
+    bot.assert_clean(errors_allowed=False)
+    assert runware.violations == []
+    print(
+        f"\n200 users x 2 videos: {elapsed:.1f}s, {requests} Runware requests "
+        f"({requests / 400:.2f} per job, {polls} polled tasks)"
+    )
