@@ -260,6 +260,7 @@ async def run(settings: Settings) -> None:
 
     async def on_shutdown() -> None:
         await runner.stop()
+        await dp.storage.close()  # the FSM writes behind: flush before the database closes
         await services.close()
         log.info("bot stopped")
 

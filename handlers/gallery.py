@@ -11,10 +11,10 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers import screens
 from handlers.callbacks import Again, Gallery, GalleryAction, Menu, MenuAction
+from handlers.keyboard import Keyboard
 from services.catalog import Catalog
 from services.jobs import Job, JobService, Status
 from services.users import User
@@ -54,7 +54,7 @@ async def render_page(
     jobs: JobService, catalog: Catalog, user: User, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     items, total = await jobs.gallery(user.id, max(0, page) * PAGE_SIZE, PAGE_SIZE)
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if not items:
         kb.button(text=_("🏠 Menu"), callback_data=Menu(action=MenuAction.HOME))
         return _("📁 No videos yet. Make your first one from the menu!"), kb.as_markup()
@@ -98,7 +98,7 @@ async def cmd_gallery(message: Message, jobs: JobService, catalog: Catalog, user
 
 
 def item_keyboard(job: Job, page: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if job.status is Status.DELIVERED:
         kb.button(text=_("🔁 Again with the same settings"), callback_data=Again(job=job.id))
     if job.status in (Status.DELIVERED, Status.FAILED):
@@ -136,7 +136,7 @@ async def on_gallery(
         await open_item(message, job, catalog, callback_data.page)
     elif action is GalleryAction.DELETE:
         await callback.answer()
-        kb = InlineKeyboardBuilder()
+        kb = Keyboard()
         kb.button(
             text=_("🗑 Yes, delete"),
             callback_data=Gallery(

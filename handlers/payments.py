@@ -21,11 +21,11 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import Menu, MenuAction
 from handlers.filters import IsAdmin
 from handlers.i18n import LOCALES_DIR
+from handlers.keyboard import Keyboard
 from handlers.screens import tokens
 from services.payments import (
     AlreadyRefunded,
@@ -66,7 +66,7 @@ def package_label(package: Package) -> str:
 
 
 def packages_keyboard(payments: Payments) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for package in payments.packages:
         kb.button(text=package_label(package), callback_data=Buy(tokens=package.tokens))
     kb.button(text=_("🏠 Menu"), callback_data=Menu(action=MenuAction.HOME))

@@ -9,7 +9,6 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import (
     Again,
@@ -25,6 +24,7 @@ from handlers.callbacks import (
     StepAction,
     model_slug,
 )
+from handlers.keyboard import Keyboard
 from handlers.states import WizardData
 from services.catalog import Catalog, Mode, SettingSpec, ValidParams, VideoModel
 from services.ideas import Category, Ideas
@@ -94,7 +94,7 @@ def mode_name(mode: Mode) -> str:
 
 
 def main_menu() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("🎬 Text to video"), callback_data=Menu(action=MenuAction.T2V))
     kb.button(text=_("🖼 Image to video"), callback_data=Menu(action=MenuAction.I2V))
     kb.button(text=_("📁 My videos"), callback_data=Menu(action=MenuAction.VIDEOS))
@@ -105,7 +105,7 @@ def main_menu() -> InlineKeyboardMarkup:
 
 
 def home_button() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("🏠 Menu"), callback_data=Menu(action=MenuAction.HOME))
     return kb.as_markup()
 
@@ -132,7 +132,7 @@ def help_text() -> str:
 
 
 def language_menu() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text="English", callback_data=Language(code="en"))
     kb.button(text="Русский", callback_data=Language(code="ru"))
     return kb.as_markup()
@@ -142,7 +142,7 @@ def language_menu() -> InlineKeyboardMarkup:
 
 
 def model_list(catalog: Catalog, mode: Mode) -> tuple[str, InlineKeyboardMarkup]:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for model in catalog.for_mode(mode):
         price = model.min_price(mode)
         kb.button(
@@ -164,7 +164,7 @@ def params_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     mode = data.mode
     lines = [f"<b>{html.escape(model.name)}</b> · {mode_name(mode)}", ""]
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     widths: list[int] = []
 
     def describe(name: str, value: object) -> None:
@@ -222,7 +222,7 @@ def params_screen(
 
 
 def cancel_only(skip: bool = False, ideas: bool = False) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if ideas:
         kb.button(text=_("💡 Ideas"), callback_data=Step(action=StepAction.IDEAS))
     if skip:
@@ -277,7 +277,7 @@ def card(
     price_line = _("Price: <b>{price}</b> · balance after: {after}").format(
         price=tokens(valid.price), after=tokens(max(0, balance - valid.price))
     )
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     if balance >= valid.price:
         kb.button(text=_("🚀 Generate"), callback_data=Card(action=CardAction.GO, draft=draft_id))
     else:
@@ -321,7 +321,7 @@ def card(
 
 
 def idea_categories(ideas: Ideas, mode: Mode, language: str) -> tuple[str, InlineKeyboardMarkup]:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     for category in ideas.for_mode(mode):
         kb.button(text=category.title(language), callback_data=Idea(category=category.key))
     kb.button(text=_("⬅ Back"), callback_data=Step(action=StepAction.NEXT))
@@ -332,7 +332,7 @@ def idea_categories(ideas: Ideas, mode: Mode, language: str) -> tuple[str, Inlin
 def idea_examples(
     category: Category, mode: Mode, language: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     lines = [f"<b>{html.escape(category.title(language))}</b>", ""]
     for n, example in enumerate(category.examples):
         lines.append(f"{n + 1}. {html.escape(example.text(language))}")
@@ -344,7 +344,7 @@ def idea_examples(
 
 
 def after_video(job_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = Keyboard()
     kb.button(text=_("🔁 Again with the same settings"), callback_data=Again(job=job_id))
     kb.button(text=_("📁 My videos"), callback_data=Menu(action=MenuAction.VIDEOS))
     kb.adjust(1)

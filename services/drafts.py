@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -51,11 +52,13 @@ class Drafts:
         self.clock = clock
 
     async def stage_image(self, user_id: int, data: bytes, mime: str) -> int:
-        async with self.db.transaction() as tx:
-            return await tx.execute(
+        return await self.db.run(
+            lambda c: _insert(
+                c,
                 "INSERT INTO staged_images (user_id, mime, data, created_at) VALUES (?, ?, ?, ?)",
                 (user_id, mime, data, self.clock()),
             )
+        )
 
     async def image(self, image_id: int, user_id: int) -> bytes | None:
         value = await self.db.fetchval(
@@ -76,37 +79,42 @@ class Drafts:
         prompt_sent: str | None = None,
         translation: str | None = None,
     ) -> int:
-        async with self.db.transaction() as tx:
-            return await tx.execute(
+        row = (
+            user_id,
+            mode.value,
+            model_id,
+            json.dumps(params),
+            prompt,
+            image_id,
+            image_uuid,
+            prompt_sent,
+            translation,
+            self.clock(),
+        )
+        return await self.db.run(
+            lambda c: _insert(
+                c,
                 "INSERT INTO drafts (user_id, mode, model_id, params, prompt, image_id,"
                 " image_uuid, prompt_sent, translation, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    user_id,
-                    mode.value,
-                    model_id,
-                    json.dumps(params),
-                    prompt,
-                    image_id,
-                    image_uuid,
-                    prompt_sent,
-                    translation,
-                    self.clock(),
-                ),
+                row,
             )
+        )
 
     async def set_prompt_sent(
         self, draft_id: int, user_id: int, prompt_sent: str | None, translation: str
     ) -> bool:
         """Switch an open card between the original prompt and its English translation."""
-        async with self.db.transaction() as tx:
-            return bool(
-                await tx.execute(
+        return await self.db.run(
+            lambda c: (
+                c.execute(
                     "UPDATE drafts SET prompt_sent = ?, translation = ?"
                     " WHERE id = ? AND user_id = ? AND status = 'open'",
                     (prompt_sent, translation, draft_id, user_id),
-                )
+                ).rowcount
+                > 0
             )
+        )
 
     async def get(self, draft_id: int, user_id: int) -> StoredDraft | None:
         """Only the user's own draft: another user's id reads as not found."""
@@ -116,14 +124,16 @@ class Drafts:
         return None if row is None else StoredDraft.from_row(row)
 
     async def cancel(self, draft_id: int, user_id: int) -> bool:
-        async with self.db.transaction() as tx:
-            return bool(
-                await tx.execute(
+        return await self.db.run(
+            lambda c: (
+                c.execute(
                     "UPDATE drafts SET status = 'cancelled'"
                     " WHERE id = ? AND user_id = ? AND status = 'open'",
                     (draft_id, user_id),
-                )
+                ).rowcount
+                > 0
             )
+        )
 
     async def cleanup(self, max_age: float = 2 * 86400) -> None:
         """Forget open cards and staged images older than `max_age` (start-up housekeeping)."""
@@ -134,3 +144,7 @@ class Drafts:
                 (cutoff,),
             )
             await tx.execute("DELETE FROM staged_images WHERE created_at < ?", (cutoff,))
+
+
+def _insert(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> int:
+    return int(conn.execute(sql, params).lastrowid or 0)

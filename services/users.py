@@ -64,15 +64,21 @@ class Users:
         self.billing = billing
         self.welcome_bonus = welcome_bonus
         self.clock = clock
+        # Who is who, for the per-update lookup: name, language, settings. Its `balance` may be
+        # stale: read balances from Billing. Changed settings drop the entry.
+        self._known: dict[int, User] = {}
 
     async def touch(
         self, user_id: int, username: str | None, language_code: str | None
     ) -> tuple[User, bool]:
         """The user, created if new (returns created=True); the username is kept current."""
-        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
         fresh_enough = _iso(self.clock() - SEEN_RESOLUTION)
+        cached = self._known.get(user_id)
+        if cached is not None and cached.username == username and cached.seen_at >= fresh_enough:
+            return cached, False  # the common case: no database at all
+        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
         if row is not None and row["username"] == username and row["seen_at"] >= fresh_enough:
-            return User.from_row(row), False  # the common case: a read, no write
+            return self._keep(User.from_row(row)), False
         async with self.db.transaction() as tx:
             existing = await tx.fetchone("SELECT username FROM users WHERE id = ?", (user_id,))
             created = existing is None
@@ -94,7 +100,13 @@ class Users:
                 )
             fresh = await tx.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
         assert fresh is not None
-        return User.from_row(fresh), created
+        return self._keep(User.from_row(fresh)), created
+
+    def _keep(self, user: User) -> User:
+        if len(self._known) >= 100_000:
+            self._known.clear()
+        self._known[user.id] = user
+        return user
 
     async def get(self, user_id: int) -> User | None:
         row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
@@ -119,9 +131,11 @@ class Users:
             await tx.execute(
                 "UPDATE users SET translate_prompts = ? WHERE id = ?", (int(translate), user_id)
             )
+        self._known.pop(user_id, None)
 
     async def set_language(self, user_id: int, language: str) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"unsupported language {language!r}")
         async with self.db.transaction() as tx:
             await tx.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+        self._known.pop(user_id, None)

@@ -87,6 +87,7 @@ class Harness:
 
     async def restart(self) -> Harness:
         """A new Dispatcher on the same database, as after a redeploy."""
+        await self.dp.storage.close()
         return Harness(
             self.services,
             build_dispatcher(self.services),
@@ -135,6 +136,7 @@ class Harness:
     async def _feed(self, **update: Any) -> int:
         before = len(self.session.requests)
         await self.dp.feed_update(self.bot, Update(update_id=next(self._ids), **update))
+        await self.dp.storage.flush()  # type: ignore[attr-defined]  # written behind in prod
         return before
 
     async def send(self, text: str, **extra: Any) -> None:

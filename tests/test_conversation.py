@@ -472,3 +472,27 @@ async def test_a_command_mid_wizard_is_an_unknown_command_and_the_step_stays(h):
 async def test_a_button_with_unknown_data_is_answered(h):
     await h.send("/start")
     assert "outdated" in await h.press("zz:whatever")
+
+
+async def test_fsm_writes_are_batched_and_survive_a_clean_stop(tmp_path):
+    from aiogram.fsm.storage.base import StorageKey
+
+    from bot.fsm_storage import SQLiteStorage
+    from services.db import Database
+    from services.migrations import migrate
+
+    db = Database(tmp_path / "fsm.sqlite3")
+    await db.connect()
+    await migrate(db)
+    storage = SQLiteStorage(db, flush_interval=0.01)
+    key = StorageKey(bot_id=1, chat_id=2, user_id=2)
+    await storage.set_state(key, "Wizard:prompt")
+    await storage.set_data(key, {"mode": "t2v"})
+    assert await storage.get_state(key) == "Wizard:prompt"  # served from memory at once
+    assert await db.fetchval("SELECT count(*) FROM fsm") == 0  # not written yet
+    await storage.close()
+    again = SQLiteStorage(db)
+    assert await again.get_state(key) == "Wizard:prompt"
+    assert await again.get_data(key) == {"mode": "t2v"}
+    assert await db.fetchval("SELECT count(*) FROM fsm") == 1  # two changes, one row, one write
+    await db.close()

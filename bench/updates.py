@@ -1,0 +1,172 @@
+"""Update handling: the production Dispatcher (router tree, middlewares, SQLite FSM storage,
+i18n, database) on a realistic mix of updates, against the same aiogram version with one bare
+handler and no filters, in the same run. Both answer through a recording session (no network).
+
+    python bench/updates.py [--users 50] [--rounds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.types import CallbackQuery, Chat, Message, Update, User
+
+from bench.table import print_table
+from bot.app import build_dispatcher, build_services
+from bot.settings import load_settings
+from services.billing import Kind
+from tests.recording_session import TOKEN, RecordingSession
+
+# One user's visit: what people do most, none of it waiting on a generation.
+MIX: list[tuple[str, str]] = [
+    ("text", "/start"),
+    ("tap", "m:t2v"),
+    ("tap", "md:t2v:google.2@0"),
+    ("tap", "p:duration:6"),
+    ("tap", "s:next"),
+    ("text", "A lighthouse in a storm, waves crashing, cinematic"),
+    ("text", "/gallery"),
+    ("tap", "g:page:0:1"),
+    ("text", "/balance"),
+    ("tap", "m:home"),
+    ("tap", "m:i2v"),
+    ("tap", "md:i2v:vidu.2@0"),
+    ("tap", "s:cancel"),
+    ("text", "/help"),
+]
+
+
+def make_update(n: int, user_id: int, kind: str, value: str) -> Update:
+    user = User(
+        id=user_id,
+        is_bot=False,
+        first_name="B",
+        username=f"b{user_id}",
+        language_code="ru" if user_id % 2 else "en",
+    )
+    chat = Chat(id=user_id, type="private")
+    if kind == "text":
+        message = Message(message_id=n, date=datetime.now(), chat=chat, from_user=user, text=value)
+        return Update(update_id=n, message=message)
+    screen = Message(message_id=n, date=datetime.now(), chat=chat, text="screen")
+    return Update(
+        update_id=n,
+        callback_query=CallbackQuery(
+            id=str(n), from_user=user, chat_instance="ci", message=screen, data=value
+        ),
+    )
+
+
+def bare_dispatcher() -> Dispatcher:
+    async def on_message(message: Message) -> None:
+        await message.answer("ok")
+
+    async def on_callback(callback: CallbackQuery) -> None:
+        await callback.answer()
+
+    dp = Dispatcher()
+    router = Router()
+    router.message.register(on_message)
+    router.callback_query.register(on_callback)
+    dp.include_router(router)
+    return dp
+
+
+async def drive(
+    dp: Dispatcher, bot: Bot, users: int, rounds: int, first_user: int
+) -> tuple[float, list[float]]:
+    """Users act at once, each one update after the other (as people do)."""
+    latencies: list[float] = []
+    counter = iter(range(1, 10**9))
+
+    async def one_user(uid: int) -> None:
+        for _ in range(rounds):
+            for kind, value in MIX:
+                update = make_update(next(counter), uid, kind, value)
+                started = time.perf_counter()
+                await dp.feed_update(bot, update)
+                latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_user(first_user + u) for u in range(users)))
+    return time.perf_counter() - started, latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def measure(users: int, rounds: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        settings = load_settings(
+            _env_file=None,
+            bot_token=TOKEN,
+            runware_api_key="rw-bench-key-0123456789",
+            database_path=Path(folder) / "bench.sqlite3",
+        )
+        services = await build_services(settings)
+        try:
+            for uid in range(1000, 1000 + users):
+                await services.users.touch(uid, f"b{uid}", "en")
+                await services.billing.credit(uid, 500, Kind.ADMIN_TOPUP, f"bench-{uid}")
+            bot = Bot(TOKEN, session=RecordingSession())
+            real = build_dispatcher(services)
+            bare = bare_dispatcher()
+            await drive(real, bot, 5, 1, 50_000)  # warm up both
+            await drive(bare, bot, 5, 1, 50_000)
+            results: dict[str, float] = {}
+            for name, dp in (("bot", real), ("bare", bare), ("bot2", real), ("bare2", bare)):
+                elapsed, latencies = await drive(dp, bot, users, rounds, 1000)
+                key = name.rstrip("2")
+                rate = len(latencies) / elapsed
+                results[f"{key}_rate"] = max(results.get(f"{key}_rate", 0), rate)
+                results[f"{key}_p50"] = pct(latencies, 0.5)
+                results[f"{key}_p99"] = pct(latencies, 0.99)
+        finally:
+            await real.storage.close()
+            await services.close()
+    return results
+
+
+def run(users: int = 50, rounds: int = 4) -> list[list[object]]:
+    r = asyncio.run(measure(users, rounds))
+    ratio = r["bot_rate"] / r["bare_rate"]
+    return [
+        ["updates: bare aiogram, updates/s", f"{r['bare_rate']:,.0f}", "reference", ""],
+        ["updates: the bot, updates/s", f"{r['bot_rate']:,.0f}", "", ""],
+        ["updates: the bot / bare", f"{ratio:.2f}", ">= 0.5", "yes" if ratio >= 0.5 else "NO"],
+        [
+            "updates: the bot p50 / p99 latency, ms",
+            f"{r['bot_p50']:.1f} / {r['bot_p99']:.1f}",
+            "info",
+            "",
+        ],
+        [
+            "updates: bare p50 / p99 latency, ms",
+            f"{r['bare_p50']:.1f} / {r['bare_p99']:.1f}",
+            "info",
+            "",
+        ],
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=4)
+    args = parser.parse_args()
+    print_table(run(args.users, args.rounds), ["measure", "result", "target", "met"])
+
+
+if __name__ == "__main__":
+    main()
