@@ -125,9 +125,13 @@ async def measure(users: int, rounds: int) -> dict[str, float]:
             await drive(real, bot, 5, 1, 50_000)  # warm up both
             await drive(bare, bot, 5, 1, 50_000)
             results: dict[str, float] = {}
+            session = bot.session
+            assert isinstance(session, RecordingSession)
             for name, dp in (("bot", real), ("bare", bare), ("bot2", real), ("bare2", bare)):
+                calls = len(session.requests)
                 elapsed, latencies = await drive(dp, bot, users, rounds, 1000)
                 key = name.rstrip("2")
+                results[f"{key}_calls"] = (len(session.requests) - calls) / len(latencies)
                 rate = len(latencies) / elapsed
                 results[f"{key}_rate"] = max(results.get(f"{key}_rate", 0), rate)
                 results[f"{key}_p50"] = pct(latencies, 0.5)
@@ -154,6 +158,12 @@ def run(users: int = 50, rounds: int = 4) -> list[list[object]]:
         [
             "updates: bare p50 / p99 latency, ms",
             f"{r['bare_p50']:.1f} / {r['bare_p99']:.1f}",
+            "info",
+            "",
+        ],
+        [
+            "updates: Telegram calls per update, bot / bare",
+            f"{r['bot_calls']:.2f} / {r['bare_calls']:.2f}",
             "info",
             "",
         ],

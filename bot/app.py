@@ -18,6 +18,7 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from aiogram.utils.i18n import I18n
 
 from bot.fsm_storage import SQLiteStorage
+from bot.loop_monitor import LoopLagMonitor
 from bot.middlewares import UserMiddleware
 from bot.settings import Settings
 from bot.telegram_retry import RetryMiddleware
@@ -249,7 +250,11 @@ async def run(settings: Settings) -> None:
     dp = build_dispatcher(services)
     runner = build_runner(services, bot)
 
+    monitor = LoopLagMonitor(settings.loop_lag_report) if settings.loop_lag_report else None
+
     async def on_startup() -> None:
+        if monitor is not None:
+            monitor.start()
         await register_commands(bot, settings.admin_ids)
         try:  # payments Telegram confirmed while the bot was down
             await reconcile(bot, services.payments)
@@ -262,6 +267,8 @@ async def run(settings: Settings) -> None:
         await runner.stop()
         await dp.storage.close()  # the FSM writes behind: flush before the database closes
         await services.close()
+        if monitor is not None:
+            await monitor.stop()
         log.info("bot stopped")
 
     dp.startup.register(on_startup)

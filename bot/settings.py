@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     runware_max_attempts: int = Field(default=4, ge=1, le=20)
     probe_interval_seconds: float = Field(default=300.0, gt=0, le=86400)
     submit_retry_seconds: float = Field(default=10.0, gt=0, le=3600)
+    loop_lag_report: Path | None = None
     translate_api_url: str | None = None
     translate_api_key: SecretStr | None = None
     token_packages: Annotated[tuple[Package, ...], NoDecode] = (

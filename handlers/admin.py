@@ -17,7 +17,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.common import entry_text
-from handlers.filters import IsAdmin
+from handlers.filters import IsAdmin, IsCommand
 from handlers.screens import tokens
 from services.admin import Admin
 from services.billing import Billing, Kind, check_amount
@@ -98,45 +98,7 @@ async def cmd_topup(
     i18n: I18n,
     user: User,
 ) -> None:
-    found = await _target(message, command, users, "topup", 2, None)
-    if found is None:
-        return
-    target, parts = found
-    reason = parts[2].strip() if len(parts) > 2 else None
-    try:
-        amount = check_amount(parts[1], billing.max_amount)
-    except AmountError as exc:
-        await message.answer(usage("topup", amount_problem(exc)))
-        return
-    posted = await billing.credit(
-        target.id,
-        amount,
-        Kind.ADMIN_TOPUP,
-        f"cmd:{message.chat.id}:{message.message_id}",
-        admin_id=user.id,
-        reason=reason,
-    )
-    if not posted.applied:
-        await message.answer(
-            _("This command was carried out before. Balance of {user}: {balance}.").format(
-                user=who(target), balance=tokens(posted.balance)
-            )
-        )
-        return
-    told = await tell_user(
-        bot,
-        i18n,
-        target,
-        lambda: _("💰 An admin added {amount} to your balance. Balance: {balance}.").format(
-            amount=tokens(amount), balance=tokens(posted.balance)
-        ),
-    )
-    text = _("Added {amount} to {user}. New balance: {balance}.").format(
-        amount=tokens(amount), user=who(target), balance=tokens(posted.balance)
-    )
-    if not told:
-        text += "\n" + _("The user could not be notified (blocked the bot?).")
-    await message.answer(text)
+    await _adjust(message, command, users, billing, bot, i18n, user, name="topup")
 
 
 async def cmd_debit(
@@ -148,23 +110,39 @@ async def cmd_debit(
     i18n: I18n,
     user: User,
 ) -> None:
-    found = await _target(message, command, users, "debit", 2, None)
+    await _adjust(message, command, users, billing, bot, i18n, user, name="debit")
+
+
+async def _adjust(
+    message: Message,
+    command: CommandObject,
+    users: Users,
+    billing: Billing,
+    bot: Bot,
+    i18n: I18n,
+    admin: User,
+    *,
+    name: str,
+) -> None:
+    """/topup and /debit: the same parsing, checks and answers; only the direction differs."""
+    found = await _target(message, command, users, name, 2, None)
     if found is None:
         return
     target, parts = found
     reason = parts[2].strip() if len(parts) > 2 else None
+    reference = f"cmd:{message.chat.id}:{message.message_id}"  # a redelivered update: no-op
     try:
         amount = check_amount(parts[1], billing.max_amount)
-        posted = await billing.debit(
-            target.id,
-            amount,
-            Kind.ADMIN_DEBIT,
-            f"cmd:{message.chat.id}:{message.message_id}",
-            admin_id=user.id,
-            reason=reason,
-        )
+        if name == "topup":
+            posted = await billing.credit(
+                target.id, amount, Kind.ADMIN_TOPUP, reference, admin_id=admin.id, reason=reason
+            )
+        else:
+            posted = await billing.debit(
+                target.id, amount, Kind.ADMIN_DEBIT, reference, admin_id=admin.id, reason=reason
+            )
     except AmountError as exc:
-        await message.answer(usage("debit", amount_problem(exc)))
+        await message.answer(usage(name, amount_problem(exc)))
         return
     except InsufficientBalance as exc:
         await message.answer(
@@ -180,19 +158,30 @@ async def cmd_debit(
             )
         )
         return
-    await tell_user(
-        bot,
-        i18n,
-        target,
-        lambda: _("An admin corrected your balance by -{amount}. Balance: {balance}.").format(
-            amount=tokens(amount), balance=tokens(posted.balance)
-        ),
-    )
-    await message.answer(
-        _("Took {amount} from {user}. New balance: {balance}.").format(
-            amount=tokens(amount), user=who(target), balance=tokens(posted.balance)
+    if name == "topup":
+        told = await tell_user(
+            bot,
+            i18n,
+            target,
+            lambda: _("💰 An admin added {amount} to your balance. Balance: {balance}.").format(
+                amount=tokens(amount), balance=tokens(posted.balance)
+            ),
         )
-    )
+        text = _("Added {amount} to {user}. New balance: {balance}.")
+    else:
+        told = await tell_user(
+            bot,
+            i18n,
+            target,
+            lambda: _("An admin corrected your balance by -{amount}. Balance: {balance}.").format(
+                amount=tokens(amount), balance=tokens(posted.balance)
+            ),
+        )
+        text = _("Took {amount} from {user}. New balance: {balance}.")
+    text = text.format(amount=tokens(amount), user=who(target), balance=tokens(posted.balance))
+    if not told:
+        text += "\n" + _("The user could not be notified (blocked the bot?).")
+    await message.answer(text)
 
 
 async def cmd_user(message: Message, command: CommandObject, users: Users, admin: Admin) -> None:
@@ -314,7 +303,7 @@ async def cmd_resume(message: Message, command: CommandObject, jobs: JobService)
 
 def setup(admin_ids: frozenset[int]) -> Router:
     router = Router(name="admin")
-    router.message.filter(IsAdmin(admin_ids))
+    router.message.filter(IsCommand(), IsAdmin(admin_ids))
     router.message.register(cmd_topup, Command("topup"))
     router.message.register(cmd_debit, Command("debit"))
     router.message.register(cmd_user, Command("user"))

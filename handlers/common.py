@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers import gallery, screens, wizard
 from handlers.callbacks import Language, Menu, MenuAction
+from handlers.filters import IsCommand
 from handlers.payments import packages_keyboard
 from services.billing import Billing, Kind, LedgerEntry
 from services.catalog import Catalog, Mode
@@ -144,6 +145,7 @@ async def group_start(message: Message) -> None:
 
 def setup_commands() -> Router:
     router = Router(name="commands")
+    router.message.filter(IsCommand())
     router.message.register(cmd_start, CommandStart())
     router.message.register(cmd_help, Command("help"))
     router.message.register(cmd_balance, Command("balance"))
@@ -162,6 +164,7 @@ async def stale_button(callback: CallbackQuery) -> None:
 def setup_unknown_commands() -> Router:
     """Any command no router above took: the same reply for everyone, in every state."""
     router = Router(name="unknown-commands")
+    router.message.filter(IsCommand())
     router.message.register(unknown_command, Command(re.compile(r".+")))
     return router
 

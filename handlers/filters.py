@@ -35,3 +35,17 @@ class IsAdmin(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return message.from_user is not None and message.from_user.id in self.admin_ids
+
+
+class IsCommand(Filter):
+    """A router of commands looks at nothing else: one check instead of one per command."""
+
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.text) and message.text.startswith("/")  # type: ignore[union-attr]
+
+
+class CommandOrPayment(Filter):
+    async def __call__(self, message: Message) -> bool:
+        return message.successful_payment is not None or (
+            bool(message.text) and message.text.startswith("/")  # type: ignore[union-attr]
+        )

@@ -23,7 +23,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import Menu, MenuAction
-from handlers.filters import IsAdmin
+from handlers.filters import CommandOrPayment, IsAdmin
 from handlers.i18n import LOCALES_DIR
 from handlers.keyboard import Keyboard
 from handlers.screens import tokens
@@ -264,6 +264,7 @@ async def cmd_reconcile(message: Message, payments: Payments, bot: Bot) -> None:
 
 def setup(admin_ids: frozenset[int]) -> Router:
     router = Router(name="payments")
+    router.message.filter(CommandOrPayment())
     router.pre_checkout_query.register(on_pre_checkout)
     router.message.register(on_successful_payment, HasSuccessfulPayment())
     router.message.register(cmd_buy, Command("buy"))

@@ -31,6 +31,20 @@ class WizardData(BaseModel):
     prompt_en: str | None = None  # known English text for `prompt` (an idea, an "again")
     draft_id: int | None = None  # the open confirmation card
 
+    @classmethod
+    def from_params(
+        cls, mode: Mode, model_id: str, params: dict[str, Any], **extra: Any
+    ) -> WizardData:
+        """The wizard data of stored parameters (a card being changed, a video repeated)."""
+        return cls(
+            mode=mode,
+            model_id=model_id,
+            duration=params.get("duration"),
+            size=params.get("size"),
+            settings=params.get("settings") or {},
+            **extra,
+        )
+
     def chosen(self) -> dict[str, Any]:
         """What validate_params() takes."""
         return {"duration": self.duration, "size": self.size, "settings": dict(self.settings)}

@@ -427,12 +427,10 @@ async def card_action(
             return
         await callback.answer()
         await drafts.cancel(stored.id, user.id)
-        data = WizardData(
-            mode=stored.mode,
-            model_id=stored.model_id,
-            duration=stored.params.get("duration"),
-            size=stored.params.get("size"),
-            settings=stored.params.get("settings") or {},
+        data = WizardData.from_params(
+            stored.mode,
+            stored.model_id,
+            stored.params,
             image_id=stored.image_id,
             image_uuid=stored.image_uuid,
             prompt=stored.prompt,
@@ -491,12 +489,10 @@ async def again(
         await callback.answer(_("This video can't be repeated any more."), show_alert=True)
         return
     await callback.answer()
-    data = WizardData(
-        mode=job.mode,
-        model_id=job.model_id,
-        duration=job.params.get("duration"),
-        size=job.params.get("size"),
-        settings=job.params.get("settings") or {},
+    data = WizardData.from_params(
+        job.mode,
+        job.model_id,
+        job.params,
         image_uuid=job.image_uuid,
         prompt=job.user_prompt,
         prompt_en=job.prompt if job.prompt_original else None,
@@ -520,13 +516,7 @@ async def text_shortcut(
     model = catalog.get(last[0]) if last else None
     data = WizardData(mode=Mode.T2V)
     if model is not None and last is not None:
-        candidate = data.with_model(model).model_copy(
-            update={
-                "duration": last[1].get("duration"),
-                "size": last[1].get("size"),
-                "settings": last[1].get("settings") or {},
-            }
-        )
+        candidate = WizardData.from_params(Mode.T2V, model.id, last[1])
         if isinstance(validate_params(model, Mode.T2V, candidate.chosen()), ValidParams):
             data = candidate
         else:
