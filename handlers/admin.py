@@ -158,25 +158,18 @@ async def _adjust(
             )
         )
         return
+
+    def for_user() -> str:  # rendered in the user's own language
+        if name == "topup":
+            words = _("💰 An admin added {amount} to your balance. Balance: {balance}.")
+        else:
+            words = _("An admin corrected your balance by -{amount}. Balance: {balance}.")
+        return words.format(amount=tokens(amount), balance=tokens(posted.balance))
+
+    told = await tell_user(bot, i18n, target, for_user)
     if name == "topup":
-        told = await tell_user(
-            bot,
-            i18n,
-            target,
-            lambda: _("💰 An admin added {amount} to your balance. Balance: {balance}.").format(
-                amount=tokens(amount), balance=tokens(posted.balance)
-            ),
-        )
         text = _("Added {amount} to {user}. New balance: {balance}.")
     else:
-        told = await tell_user(
-            bot,
-            i18n,
-            target,
-            lambda: _("An admin corrected your balance by -{amount}. Balance: {balance}.").format(
-                amount=tokens(amount), balance=tokens(posted.balance)
-            ),
-        )
         text = _("Took {amount} from {user}. New balance: {balance}.")
     text = text.format(amount=tokens(amount), user=who(target), balance=tokens(posted.balance))
     if not told:
