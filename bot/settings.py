@@ -90,7 +90,14 @@ class Settings(BaseSettings):
     def _packages(cls, value: Any) -> Any:
         return parse_packages(value) if isinstance(value, str) else value
 
-    @field_validator("telegram_api_url", "translate_api_url", "translate_api_key", mode="before")
+    @field_validator(
+        "telegram_api_url",
+        "translate_api_url",
+        "translate_api_key",
+        "loop_lag_report",
+        "catalog_path",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():

@@ -109,3 +109,15 @@ def test_malformed_secret_is_never_printed(tmp_path):
     assert bad_token not in result.stderr + result.stdout
     assert KEY not in result.stderr + result.stdout
     assert "BOT_TOKEN" in result.stderr and "ADMIN_IDS" in result.stderr
+
+
+def test_the_shipped_env_example_parses_with_blanks_meaning_off(tmp_path):
+    example = (ROOT / ".env.example").read_text()
+    example = example.replace("BOT_TOKEN=\n", f"BOT_TOKEN={TOKEN}\n")
+    example = example.replace("RUNWARE_API_KEY=\n", f"RUNWARE_API_KEY={KEY}\n")
+    env = tmp_path / ".env"
+    env.write_text(example)
+    s = load_settings(_env_file=env)
+    assert s.loop_lag_report is None and s.telegram_api_url is None
+    assert s.translate_api_url is None and s.translate_api_key is None
+    assert s.admin_ids == frozenset() and s.catalog_path is None
