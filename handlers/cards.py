@@ -11,13 +11,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from handlers import screens
 from handlers.replies import prompt_problem_text
 from handlers.states import Wizard, WizardData, save
+from handlers.ui import Event, show
 from services.billing import Billing
 from services.catalog import Catalog, Mode, Problem, ValidParams, check_prompt, validate_params
 from services.drafts import Drafts, StoredDraft
 from services.translate import PromptTranslator, Translation, looks_english
 from services.users import User, Users
-
-Event = Message | CallbackQuery
 
 
 @dataclass
@@ -39,8 +38,6 @@ class Cards:
     ) -> None:
         """Check the prompt, translate it if wanted, save a single-use draft and show the card
         (as a new message, or in place of the screen whose button led here)."""
-        from handlers.wizard import prompt_keyboard, show
-
         model = self.catalog.get(data.model_id or "")
         assert model is not None
         prompt = check_prompt(model, data.mode, data.prompt)
@@ -50,7 +47,7 @@ class Cards:
             target = event.message if isinstance(event, CallbackQuery) else event
             assert isinstance(target, Message)
             await target.answer(
-                prompt_problem_text(prompt), reply_markup=prompt_keyboard(model, data)
+                prompt_problem_text(prompt), reply_markup=screens.prompt_keyboard(model, data.mode)
             )
             return
         valid = validate_params(model, data.mode, data.chosen())
@@ -116,8 +113,6 @@ class Cards:
         self, callback: CallbackQuery, draft: StoredDraft, user: User, *, translate: bool
     ) -> None:
         """Send the original text or its translation; the choice is remembered for later cards."""
-        from handlers.wizard import show
-
         await self.users.set_translate(user.id, translate)
         if translate:
             translation = await self.translator.to_english(draft.prompt)

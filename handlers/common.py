@@ -15,6 +15,7 @@ from handlers import gallery, screens, wizard
 from handlers.callbacks import Language, Menu, MenuAction
 from handlers.filters import IsCommand
 from handlers.payments import packages_keyboard
+from handlers.ui import outdated, show
 from services.billing import Billing, Kind, LedgerEntry
 from services.catalog import Catalog, Mode
 from services.drafts import Drafts
@@ -86,16 +87,14 @@ async def set_language(
     callback: CallbackQuery, callback_data: Language, users: Users, user: User, i18n: I18n
 ) -> None:
     if callback_data.code not in LANGUAGES:
-        await callback.answer(
-            _("This button is outdated. Use /start to begin again."), show_alert=True
-        )
+        await outdated(callback)
         return
     await users.set_language(user.id, callback_data.code)
     i18n.current_locale = callback_data.code
     await callback.answer(
         _("Language: English") if callback_data.code == "en" else _("Language: Russian")
     )
-    await wizard.show(callback, _("Done. What shall we make?"), screens.main_menu())
+    await show(callback, _("Done. What shall we make?"), screens.main_menu())
 
 
 async def menu(
@@ -118,15 +117,15 @@ async def menu(
         await gallery.show_page(callback, jobs, catalog, user, page=0)
     elif action is MenuAction.BALANCE:
         text, markup = await balance_screen(billing, payments, user)
-        await wizard.show(callback, text, markup)
+        await show(callback, text, markup)
     elif action is MenuAction.HELP:
-        await wizard.show(callback, screens.help_text(), screens.home_button())
+        await show(callback, screens.help_text(), screens.home_button())
     elif action is MenuAction.LANGUAGE:
-        await wizard.show(callback, _("Choose your language:"), screens.language_menu())
+        await show(callback, _("Choose your language:"), screens.language_menu())
     else:
         await state.clear()
         name = callback.from_user.first_name
-        await wizard.show(
+        await show(
             callback, screens.greeting(name, await billing.balance(user.id)), screens.main_menu()
         )
 
@@ -157,10 +156,6 @@ def setup_commands() -> Router:
     return router
 
 
-async def stale_button(callback: CallbackQuery) -> None:
-    await callback.answer(_("This button is outdated. Use /start to begin again."), show_alert=True)
-
-
 def setup_unknown_commands() -> Router:
     """Any command no router above took: the same reply for everyone, in every state."""
     router = Router(name="unknown-commands")
@@ -172,5 +167,5 @@ def setup_unknown_commands() -> Router:
 def setup_fallback() -> Router:
     router = Router(name="fallback")
     router.message.register(anything_else)
-    router.callback_query.register(stale_button)  # never leave a button spinning
+    router.callback_query.register(outdated)  # never leave a button spinning
     return router

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers import screens
 from handlers.callbacks import Again, Gallery, GalleryAction, Menu, MenuAction
 from handlers.keyboard import Keyboard
+from handlers.ui import show
 from services.catalog import Catalog
 from services.jobs import Job, JobService, Status
 from services.users import User
@@ -83,8 +84,6 @@ async def render_page(
 async def show_page(
     event: Message | CallbackQuery, jobs: JobService, catalog: Catalog, user: User, page: int
 ) -> None:
-    from handlers.wizard import show
-
     text, markup = await render_page(jobs, catalog, user, page)
     message = event.message if isinstance(event, CallbackQuery) else None
     if isinstance(message, Message) and message.video is not None:

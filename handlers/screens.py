@@ -232,6 +232,11 @@ def cancel_only(skip: bool = False, ideas: bool = False) -> InlineKeyboardMarkup
     return kb.as_markup()
 
 
+def prompt_keyboard(model: VideoModel, mode: Mode) -> InlineKeyboardMarkup:
+    """The prompt step's buttons: ideas, Skip where the model takes no prompt, Cancel."""
+    return cancel_only(skip=mode is Mode.I2V and not model.prompt_required_i2v, ideas=True)
+
+
 def ask_photo() -> str:
     return _(
         "🖼 Send the photo to animate: as a photo or as a file.\n"

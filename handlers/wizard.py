@@ -13,7 +13,7 @@ from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
@@ -34,8 +34,9 @@ from handlers.filters import HasImage, PlainText
 from handlers.payments import buy_text, packages_keyboard
 from handlers.replies import domain_error_text, image_problem_text
 from handlers.states import Wizard, WizardData, load, save
+from handlers.ui import Event, outdated, show
 from services.billing import Billing
-from services.catalog import Catalog, Mode, ValidParams, VideoModel, validate_params
+from services.catalog import Catalog, Mode, ValidParams, validate_params
 from services.drafts import Drafts
 from services.errors import DomainError
 from services.ideas import Ideas
@@ -45,27 +46,6 @@ from services.payments import Payments
 from services.users import User
 
 log = logging.getLogger(__name__)
-
-Event = Message | CallbackQuery
-
-
-async def show(event: Event, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
-    """Edit the screen the button is on, or answer a message with a new screen."""
-    if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
-        try:
-            edited = await event.message.edit_text(text, reply_markup=markup)
-        except TelegramBadRequest as exc:
-            if "not modified" not in exc.message:
-                raise
-            return event.message
-        return edited if isinstance(edited, Message) else event.message
-    message = event.message if isinstance(event, CallbackQuery) else event
-    assert isinstance(message, Message)
-    return await message.answer(text, reply_markup=markup)
-
-
-async def outdated(callback: CallbackQuery) -> None:
-    await callback.answer(_("This button is outdated. Use /start to begin again."), show_alert=True)
 
 
 # --- entering ------------------------------------------------------------------------------------
@@ -210,7 +190,11 @@ async def step(
         await after_params(callback, state, data, catalog, cards, user)
     elif action is StepAction.NEXT and in_prompt and model is not None:
         await callback.answer()  # back from the ideas to the prompt step
-        await show(callback, screens.ask_prompt(model, data.mode), prompt_keyboard(model, data))
+        await show(
+            callback,
+            screens.ask_prompt(model, data.mode),
+            screens.prompt_keyboard(model, data.mode),
+        )
     elif action is StepAction.IDEAS and in_prompt:
         await callback.answer()
         text, markup = screens.idea_categories(ideas, data.mode, user.language)
@@ -248,12 +232,9 @@ async def after_params(
         await cards.make(event, state, data, user, in_place=True)
     else:
         await state.set_state(Wizard.prompt)
-        await show(event, screens.ask_prompt(model, data.mode), prompt_keyboard(model, data))
-
-
-def prompt_keyboard(model: VideoModel, data: WizardData) -> InlineKeyboardMarkup:
-    optional = data.mode is Mode.I2V and not model.prompt_required_i2v
-    return screens.cancel_only(skip=optional, ideas=True)
+        await show(
+            event, screens.ask_prompt(model, data.mode), screens.prompt_keyboard(model, data.mode)
+        )
 
 
 async def cancel_wizard(event: Event, state: FSMContext, drafts: Drafts, user: User) -> None:
@@ -325,7 +306,7 @@ async def got_photo(
     assert model is not None
     await state.set_state(Wizard.prompt)
     await message.answer(
-        screens.ask_prompt(model, Mode.I2V), reply_markup=prompt_keyboard(model, data)
+        screens.ask_prompt(model, Mode.I2V), reply_markup=screens.prompt_keyboard(model, data.mode)
     )
 
 

@@ -407,6 +407,8 @@ class JobRunner:
             self.wake()
 
     async def _notify(self, job: Job) -> None:
+        # Attempts at telling the user are counted in delivery_attempts: a failed job is never
+        # delivered, so the counter is free for its notice.
         try:
             await self.messenger.tell_failed(job)
         except Exception as exc:  # noqa: BLE001 - retried a few times, then given up
