@@ -191,10 +191,7 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
         storage=storage or SQLiteStorage(services.db),
         fsm_strategy=FSMStrategy.USER_IN_CHAT,
         events_isolation=SimpleEventIsolation(),
-        settings=services.settings,
-        db=services.db,
         catalog=services.catalog,
-        runware=services.runware,
         billing=services.billing,
         users=services.users,
         jobs=services.jobs,
@@ -208,7 +205,7 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
     )
     dp.update.outer_middleware(UserMiddleware(services.users))
     dp.update.outer_middleware(UserLocaleMiddleware(services.i18n))
-    dp.include_router(setup_routers(services.settings.admin_ids))
+    setup_routers(dp, services.settings.admin_ids)
     return dp
 
 

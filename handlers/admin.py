@@ -1,5 +1,6 @@
-"""Admin commands (ids from ADMIN_IDS). For anyone else they do not exist: the router's filter
-lets their messages fall through to the unknown-command reply, changing nothing.
+"""Admin commands (ids from ADMIN_IDS), the Stars ones (/refundstars, /reconcile) from
+payments.py included. For anyone else they do not exist: the router's filter lets their
+messages fall through to the unknown-command reply, changing nothing.
 
 Every command parses strictly; anything off gets its usage line and changes nothing."""
 
@@ -16,6 +17,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers import payments
 from handlers.common import entry_text
 from handlers.filters import IsAdmin, IsCommand
 from handlers.screens import tokens
@@ -304,4 +306,6 @@ def setup(admin_ids: frozenset[int]) -> Router:
     router.message.register(cmd_refund, Command("refund"))
     router.message.register(cmd_pause, Command("pause"))
     router.message.register(cmd_resume, Command("resume"))
+    router.message.register(payments.cmd_refundstars, Command("refundstars"))
+    router.message.register(payments.cmd_reconcile, Command("reconcile"))
     return router

@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers import gallery, screens, wizard
 from handlers.callbacks import Language, Menu, MenuAction
-from handlers.filters import IsCommand
+from handlers.filters import IsCommand, Tapped
 from handlers.payments import packages_keyboard
 from handlers.ui import outdated, show
 from services.billing import Billing, Kind, LedgerEntry
@@ -151,15 +151,9 @@ def setup_commands() -> Router:
     router.message.register(cmd_language, Command("language"))
     router.message.register(cmd_cancel, Command("cancel"))
     router.message.register(gallery.cmd_gallery, Command("gallery"))
-    router.callback_query.register(set_language, Language.filter())
-    router.callback_query.register(menu, Menu.filter())
-    return router
-
-
-def setup_unknown_commands() -> Router:
-    """Any command no router above took: the same reply for everyone, in every state."""
-    router = Router(name="unknown-commands")
-    router.message.filter(IsCommand())
+    router.callback_query.register(set_language, Tapped(Language))
+    router.callback_query.register(menu, Tapped(Menu))
+    # Any command no handler above took: the same reply for everyone, in every state.
     router.message.register(unknown_command, Command(re.compile(r".+")))
     return router
 

@@ -3,7 +3,10 @@ hop; these run on the event loop."""
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.types import CallbackQuery, Message
 
 
@@ -49,3 +52,18 @@ class CommandOrPayment(Filter):
         return message.successful_payment is not None or (
             bool(message.text) and message.text.startswith("/")  # type: ignore[union-attr]
         )
+
+
+class Tapped(CallbackQueryFilter):
+    """`CallbackData.filter()` that looks at the prefix before parsing. aiogram's own parses
+    every button's data against every handler in turn and raises (and catches) an exception
+    for each mismatch; a tap on a wizard button used to pay for seven of them."""
+
+    def __init__(self, callback_data: type[CallbackData]) -> None:
+        super().__init__(callback_data=callback_data)
+        self.head = callback_data.__prefix__ + callback_data.__separator__
+
+    async def __call__(self, query: CallbackQuery) -> Literal[False] | dict[str, Any]:
+        if not (query.data or "").startswith(self.head):
+            return False
+        return await super().__call__(query)

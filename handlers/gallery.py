@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
 from handlers.callbacks import Again, Gallery, GalleryAction, Menu, MenuAction
+from handlers.filters import Tapped
 from handlers.keyboard import Keyboard
 from handlers.ui import show
 from services.catalog import Catalog
@@ -176,5 +177,5 @@ async def open_item(message: Message, job: Job, catalog: Catalog, page: int) -> 
 
 def setup() -> Router:
     router = Router(name="gallery")
-    router.callback_query.register(on_gallery, Gallery.filter())
+    router.callback_query.register(on_gallery, Tapped(Gallery))
     return router

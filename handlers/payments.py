@@ -23,7 +23,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import Menu, MenuAction
-from handlers.filters import CommandOrPayment, IsAdmin
+from handlers.filters import CommandOrPayment, Tapped
 from handlers.i18n import LOCALES_DIR
 from handlers.keyboard import Keyboard
 from handlers.screens import tokens
@@ -262,7 +262,8 @@ async def cmd_reconcile(message: Message, payments: Payments, bot: Bot) -> None:
     )
 
 
-def setup(admin_ids: frozenset[int]) -> Router:
+def setup() -> Router:
+    """Everyone's payment handlers; the admins' /refundstars and /reconcile are in admin.py."""
     router = Router(name="payments")
     router.message.filter(CommandOrPayment())
     router.pre_checkout_query.register(on_pre_checkout)
@@ -270,10 +271,5 @@ def setup(admin_ids: frozenset[int]) -> Router:
     router.message.register(cmd_buy, Command("buy"))
     router.message.register(cmd_terms, Command("terms"))
     router.message.register(cmd_paysupport, Command("paysupport"))
-    router.callback_query.register(on_buy, Buy.filter())
-    admins = Router(name="payments-admin")
-    admins.message.filter(IsAdmin(admin_ids))
-    admins.message.register(cmd_refundstars, Command("refundstars"))
-    admins.message.register(cmd_reconcile, Command("reconcile"))
-    router.include_router(admins)
+    router.callback_query.register(on_buy, Tapped(Buy))
     return router

@@ -30,7 +30,7 @@ from handlers.callbacks import (
 )
 from handlers.cards import Cards
 from handlers.delivery import progress_text
-from handlers.filters import HasImage, PlainText
+from handlers.filters import HasImage, PlainText, Tapped
 from handlers.payments import buy_text, packages_keyboard
 from handlers.replies import domain_error_text, image_problem_text
 from handlers.states import Wizard, WizardData, load, save
@@ -535,14 +535,14 @@ async def use_buttons(message: Message) -> None:
 
 def setup() -> Router:
     router = Router(name="wizard")
-    router.callback_query.register(pick_model, PickModel.filter(), StateFilter(Wizard.model))
-    router.callback_query.register(outdated, PickModel.filter())
-    router.callback_query.register(set_param, SetParam.filter(), StateFilter(Wizard.params))
-    router.callback_query.register(outdated, SetParam.filter())
-    router.callback_query.register(step, Step.filter())
-    router.callback_query.register(card_action, Card.filter())
-    router.callback_query.register(on_idea, Idea.filter())
-    router.callback_query.register(again, Again.filter())
+    router.callback_query.register(pick_model, Tapped(PickModel), StateFilter(Wizard.model))
+    router.callback_query.register(outdated, Tapped(PickModel))
+    router.callback_query.register(set_param, Tapped(SetParam), StateFilter(Wizard.params))
+    router.callback_query.register(outdated, Tapped(SetParam))
+    router.callback_query.register(step, Tapped(Step))
+    router.callback_query.register(card_action, Tapped(Card))
+    router.callback_query.register(on_idea, Tapped(Idea))
+    router.callback_query.register(again, Tapped(Again))
 
     router.message.register(got_photo, StateFilter(Wizard.photo), HasImage())
     router.message.register(not_a_photo, StateFilter(Wizard.photo))
