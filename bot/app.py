@@ -25,7 +25,7 @@ from bot.telegram_retry import RetryMiddleware
 from handlers import setup_routers
 from handlers.cards import Cards
 from handlers.delivery import MB, TelegramMessenger
-from handlers.i18n import UserLocaleMiddleware, build_i18n
+from handlers.i18n import build_i18n
 from handlers.payments import reconcile
 from services.admin import Admin
 from services.billing import Billing
@@ -203,8 +203,7 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
         ideas=services.ideas,
         cards=services.cards,
     )
-    dp.update.outer_middleware(UserMiddleware(services.users))
-    dp.update.outer_middleware(UserLocaleMiddleware(services.i18n))
+    dp.update.outer_middleware(UserMiddleware(services.users, services.i18n))
     setup_routers(dp, services.settings.admin_ids)
     return dp
 

@@ -11,21 +11,22 @@ def setup_routers(root: Router, admin_ids: frozenset[int] = frozenset()) -> None
     """The whole router tree, attached to `root` (the Dispatcher; a fresh one in every test).
 
     aiogram walks the routers in order for every update until one handles it, and each router
-    passed costs the same whether it has a matching handler or not (bench/updates.py: about
-    10 us). So the tree is shallow and the most frequent updates (wizard taps) meet few
-    routers first; callback prefixes are disjoint, so the order only matters for messages."""
+    passed costs the same whether it has a handler for the update or not (bench/updates.py:
+    ~10 us). So the tree is shallow and the most frequent updates meet few routers: wizard
+    taps and prompts first. Callback prefixes are disjoint, so only messages care about the
+    order, and the wizard takes no command and no payment message (its own filter)."""
     errors.register(root)  # error handlers see errors of every router below the root
 
     private = Router(name="private")
     private.message.filter(PrivateChat())
     private.callback_query.filter(PrivateChat())
     private.include_routers(
-        payments.setup(),  # first: a successful payment is recorded before anything
-        admin.setup(admin_ids),  # for anyone else these fall through to unknown commands
-        common.setup_commands(),  # ends with the unknown-command reply, before the wizard,
-        wizard.setup(),  # whose states take any text
+        wizard.setup(),
+        common.setup_commands(),
         gallery.setup(),
-        common.setup_fallback(),
+        payments.setup(),
+        admin.setup(admin_ids),  # for anyone else these fall through to unknown commands
+        common.setup_fallback(),  # unknown commands, anything else, stray buttons
     )
     root.include_router(private)
 

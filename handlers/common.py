@@ -153,13 +153,14 @@ def setup_commands() -> Router:
     router.message.register(gallery.cmd_gallery, Command("gallery"))
     router.callback_query.register(set_language, Tapped(Language))
     router.callback_query.register(menu, Tapped(Menu))
-    # Any command no handler above took: the same reply for everyone, in every state.
-    router.message.register(unknown_command, Command(re.compile(r".+")))
     return router
 
 
 def setup_fallback() -> Router:
     router = Router(name="fallback")
+    # Any command no router above took: the same reply for everyone, in every state (the
+    # wizard's states take any text, but never a command).
+    router.message.register(unknown_command, Command(re.compile(r".+")))
     router.message.register(anything_else)
     router.callback_query.register(outdated)  # never leave a button spinning
     return router

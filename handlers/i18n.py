@@ -10,14 +10,10 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from aiogram.types import TelegramObject
-from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import I18n
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-
-from services.users import User
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 
@@ -49,11 +45,3 @@ class PoI18n(I18n):
 
 def build_i18n(path: Path = LOCALES_DIR) -> PoI18n:
     return PoI18n(path=path, default_locale="en", domain="messages")
-
-
-class UserLocaleMiddleware(I18nMiddleware):
-    """The locale of the user the update comes from (UserMiddleware put it in `data`)."""
-
-    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
-        user = data.get("user")
-        return user.language if isinstance(user, User) else self.i18n.default_locale

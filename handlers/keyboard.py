@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 MAX_WIDTH = 8
@@ -28,9 +27,9 @@ class Keyboard:
         self._buttons: list[InlineKeyboardButton] = []
         self._sizes: tuple[int, ...] = (1,)
 
-    def button(self, *, text: str, callback_data: CallbackData | str) -> None:
-        data = callback_data.pack() if isinstance(callback_data, CallbackData) else callback_data
-        self._buttons.append(_button(str(text), data))
+    def button(self, *, text: str, callback_data: str) -> None:
+        """`callback_data` packed: callbacks.packed(Kind, field=value, ...)."""
+        self._buttons.append(_button(str(text), callback_data))
 
     def adjust(self, *sizes: int) -> None:
         """Row widths in order; the last one repeats for the buttons left; none given: rows of

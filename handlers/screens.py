@@ -23,6 +23,7 @@ from handlers.callbacks import (
     Step,
     StepAction,
     model_slug,
+    packed,
 )
 from handlers.keyboard import Keyboard
 from handlers.states import WizardData
@@ -95,18 +96,18 @@ def mode_name(mode: Mode) -> str:
 
 def main_menu() -> InlineKeyboardMarkup:
     kb = Keyboard()
-    kb.button(text=_("🎬 Text to video"), callback_data=Menu(action=MenuAction.T2V))
-    kb.button(text=_("🖼 Image to video"), callback_data=Menu(action=MenuAction.I2V))
-    kb.button(text=_("📁 My videos"), callback_data=Menu(action=MenuAction.VIDEOS))
-    kb.button(text=_("💰 Balance"), callback_data=Menu(action=MenuAction.BALANCE))
-    kb.button(text=_("❓ Help"), callback_data=Menu(action=MenuAction.HELP))
+    kb.button(text=_("🎬 Text to video"), callback_data=packed(Menu, action=MenuAction.T2V))
+    kb.button(text=_("🖼 Image to video"), callback_data=packed(Menu, action=MenuAction.I2V))
+    kb.button(text=_("📁 My videos"), callback_data=packed(Menu, action=MenuAction.VIDEOS))
+    kb.button(text=_("💰 Balance"), callback_data=packed(Menu, action=MenuAction.BALANCE))
+    kb.button(text=_("❓ Help"), callback_data=packed(Menu, action=MenuAction.HELP))
     kb.adjust(2, 2, 1)
     return kb.as_markup()
 
 
 def home_button() -> InlineKeyboardMarkup:
     kb = Keyboard()
-    kb.button(text=_("🏠 Menu"), callback_data=Menu(action=MenuAction.HOME))
+    kb.button(text=_("🏠 Menu"), callback_data=packed(Menu, action=MenuAction.HOME))
     return kb.as_markup()
 
 
@@ -133,8 +134,8 @@ def help_text() -> str:
 
 def language_menu() -> InlineKeyboardMarkup:
     kb = Keyboard()
-    kb.button(text="English", callback_data=Language(code="en"))
-    kb.button(text="Русский", callback_data=Language(code="ru"))
+    kb.button(text="English", callback_data=packed(Language, code="en"))
+    kb.button(text="Русский", callback_data=packed(Language, code="ru"))
     return kb.as_markup()
 
 
@@ -147,9 +148,9 @@ def model_list(catalog: Catalog, mode: Mode) -> tuple[str, InlineKeyboardMarkup]
         price = model.min_price(mode)
         kb.button(
             text=_("{name} · from {price}").format(name=model.name, price=tokens(price)),
-            callback_data=PickModel(mode=mode, model=model_slug(model.id)),
+            callback_data=packed(PickModel, mode=mode, model=model_slug(model.id)),
         )
-    kb.button(text=_("✖ Cancel"), callback_data=Step(action=StepAction.CANCEL))
+    kb.button(text=_("✖ Cancel"), callback_data=packed(Step, action=StepAction.CANCEL))
     kb.adjust(1)
     title = _("🎬 Text to video") if mode is Mode.T2V else _("🖼 Image to video")
     return _("{title}: choose a model").format(title=title), kb.as_markup()
@@ -178,7 +179,7 @@ def params_screen(
         for duration in model.durations:
             kb.button(
                 text=_mark(duration == valid.duration, seconds(duration)),
-                callback_data=SetParam(name="duration", value=str(duration)),
+                callback_data=packed(SetParam, name="duration", value=str(duration)),
             )
         widths.append(len(model.durations))
     if valid.size is not None:
@@ -188,7 +189,7 @@ def params_screen(
             for size in sizes:
                 kb.button(
                     text=_mark(size == valid.size, size_label(size)),
-                    callback_data=SetParam(name="size", value=size),
+                    callback_data=packed(SetParam, name="size", value=size),
                 )
             widths.extend([3] * (len(sizes) // 3) + ([len(sizes) % 3] if len(sizes) % 3 else []))
     for spec in model.settings_for(mode, valid.duration):
@@ -198,14 +199,14 @@ def params_screen(
         if spec.type == "bool":
             kb.button(
                 text=f"{name}: {value_label(spec, value)}",
-                callback_data=SetParam(name=spec.key, value="0" if value else "1"),
+                callback_data=packed(SetParam, name=spec.key, value="0" if value else "1"),
             )
             widths.append(1)
         else:
             for choice in spec.choices:
                 kb.button(
                     text=_mark(choice == value, value_label(spec, choice)),
-                    callback_data=SetParam(name=spec.key, value=choice),
+                    callback_data=packed(SetParam, name=spec.key, value=choice),
                 )
             widths.append(len(spec.choices))
     lines += [
@@ -214,9 +215,9 @@ def params_screen(
             price=tokens(valid.price), balance=tokens(balance)
         ),
     ]
-    kb.button(text=_("⬅ Models"), callback_data=Step(action=StepAction.MODELS))
-    kb.button(text=_("Next ➡"), callback_data=Step(action=StepAction.NEXT))
-    kb.button(text=_("✖ Cancel"), callback_data=Step(action=StepAction.CANCEL))
+    kb.button(text=_("⬅ Models"), callback_data=packed(Step, action=StepAction.MODELS))
+    kb.button(text=_("Next ➡"), callback_data=packed(Step, action=StepAction.NEXT))
+    kb.button(text=_("✖ Cancel"), callback_data=packed(Step, action=StepAction.CANCEL))
     kb.adjust(*widths, 2, 1)
     return "\n".join(lines), kb.as_markup()
 
@@ -224,10 +225,10 @@ def params_screen(
 def cancel_only(skip: bool = False, ideas: bool = False) -> InlineKeyboardMarkup:
     kb = Keyboard()
     if ideas:
-        kb.button(text=_("💡 Ideas"), callback_data=Step(action=StepAction.IDEAS))
+        kb.button(text=_("💡 Ideas"), callback_data=packed(Step, action=StepAction.IDEAS))
     if skip:
-        kb.button(text=_("Skip ➡"), callback_data=Step(action=StepAction.SKIP_PROMPT))
-    kb.button(text=_("✖ Cancel"), callback_data=Step(action=StepAction.CANCEL))
+        kb.button(text=_("Skip ➡"), callback_data=packed(Step, action=StepAction.SKIP_PROMPT))
+    kb.button(text=_("✖ Cancel"), callback_data=packed(Step, action=StepAction.CANCEL))
     kb.adjust(1)
     return kb.as_markup()
 
@@ -284,7 +285,9 @@ def card(
     )
     kb = Keyboard()
     if balance >= valid.price:
-        kb.button(text=_("🚀 Generate"), callback_data=Card(action=CardAction.GO, draft=draft_id))
+        kb.button(
+            text=_("🚀 Generate"), callback_data=packed(Card, action=CardAction.GO, draft=draft_id)
+        )
     else:
         price_line = _(
             "Price: <b>{price}</b> · your balance: {balance}\n"
@@ -294,21 +297,26 @@ def card(
             balance=tokens(balance),
             missing=tokens(valid.price - balance),
         )
-        kb.button(text=_("💰 Top up"), callback_data=Card(action=CardAction.TOPUP, draft=draft_id))
+        kb.button(
+            text=_("💰 Top up"), callback_data=packed(Card, action=CardAction.TOPUP, draft=draft_id)
+        )
     if prompt_sent:
         kb.button(
             text=_("✍️ Send my original text"),
-            callback_data=Card(action=CardAction.ORIGINAL, draft=draft_id),
+            callback_data=packed(Card, action=CardAction.ORIGINAL, draft=draft_id),
         )
     elif can_translate:
         kb.button(
             text=_("🌐 Translate to English"),
-            callback_data=Card(action=CardAction.TRANSLATE, draft=draft_id),
+            callback_data=packed(Card, action=CardAction.TRANSLATE, draft=draft_id),
         )
     kb.button(
-        text=_("⚙️ Change parameters"), callback_data=Card(action=CardAction.EDIT, draft=draft_id)
+        text=_("⚙️ Change parameters"),
+        callback_data=packed(Card, action=CardAction.EDIT, draft=draft_id),
     )
-    kb.button(text=_("✖ Cancel"), callback_data=Card(action=CardAction.CANCEL, draft=draft_id))
+    kb.button(
+        text=_("✖ Cancel"), callback_data=packed(Card, action=CardAction.CANCEL, draft=draft_id)
+    )
     kb.adjust(1)
     head = "\n".join(lines)
     labels = [_("Prompt:"), _("In English (this is sent):")]
@@ -328,8 +336,8 @@ def card(
 def idea_categories(ideas: Ideas, mode: Mode, language: str) -> tuple[str, InlineKeyboardMarkup]:
     kb = Keyboard()
     for category in ideas.for_mode(mode):
-        kb.button(text=category.title(language), callback_data=Idea(category=category.key))
-    kb.button(text=_("⬅ Back"), callback_data=Step(action=StepAction.NEXT))
+        kb.button(text=category.title(language), callback_data=packed(Idea, category=category.key))
+    kb.button(text=_("⬅ Back"), callback_data=packed(Step, action=StepAction.NEXT))
     kb.adjust(2)
     return _("💡 Pick a theme for ideas:"), kb.as_markup()
 
@@ -341,16 +349,16 @@ def idea_examples(
     lines = [f"<b>{html.escape(category.title(language))}</b>", ""]
     for n, example in enumerate(category.examples):
         lines.append(f"{n + 1}. {html.escape(example.text(language))}")
-        kb.button(text=str(n + 1), callback_data=Idea(category=category.key, n=n))
+        kb.button(text=str(n + 1), callback_data=packed(Idea, category=category.key, n=n))
     lines += ["", _("Tap a number to use that prompt.")]
-    kb.button(text=_("⬅ Back"), callback_data=Step(action=StepAction.IDEAS))
+    kb.button(text=_("⬅ Back"), callback_data=packed(Step, action=StepAction.IDEAS))
     kb.adjust(len(category.examples), 1)
     return "\n".join(lines), kb.as_markup()
 
 
 def after_video(job_id: int) -> InlineKeyboardMarkup:
     kb = Keyboard()
-    kb.button(text=_("🔁 Again with the same settings"), callback_data=Again(job=job_id))
-    kb.button(text=_("📁 My videos"), callback_data=Menu(action=MenuAction.VIDEOS))
+    kb.button(text=_("🔁 Again with the same settings"), callback_data=packed(Again, job=job_id))
+    kb.button(text=_("📁 My videos"), callback_data=packed(Menu, action=MenuAction.VIDEOS))
     kb.adjust(1)
     return kb.as_markup()

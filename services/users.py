@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from services.billing import Billing, Kind
 from services.db import Database, Row
@@ -48,7 +49,12 @@ _COLUMNS = "id, username, language, balance, created_at, seen_at, translate_prom
 
 
 def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _iso_second(int(timestamp))
+
+
+@lru_cache(maxsize=4)
+def _iso_second(second: int) -> str:  # every update asks; the answer changes once a second
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Users:
