@@ -14,6 +14,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -24,6 +25,7 @@ from services.db import Database
 log = logging.getLogger(__name__)
 
 
+@lru_cache(maxsize=4096)  # every FSM call asks, several times per update
 def _key(key: StorageKey) -> str:
     return ":".join(
         str(part)

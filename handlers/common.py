@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers import gallery, screens, wizard
 from handlers.callbacks import Language, Menu, MenuAction
-from handlers.filters import IsCommand, Tapped
+from handlers.filters import IsCommand, Tapped, TappedAny
 from handlers.payments import packages_keyboard
 from handlers.ui import outdated, show
 from services.billing import Billing, Kind, LedgerEntry
@@ -145,6 +145,7 @@ async def group_start(message: Message) -> None:
 def setup_commands() -> Router:
     router = Router(name="commands")
     router.message.filter(IsCommand())
+    router.callback_query.filter(TappedAny(Language, Menu))
     router.message.register(cmd_start, CommandStart())
     router.message.register(cmd_help, Command("help"))
     router.message.register(cmd_balance, Command("balance"))

@@ -67,3 +67,17 @@ class Tapped(CallbackQueryFilter):
         if not (query.data or "").startswith(self.head):
             return False
         return await super().__call__(query)
+
+
+class TappedAny(Filter):
+    """A router's own buttons: one prefix check lets the other routers' taps pass the router by
+    without testing each of its handlers (aiogram spends ~3 us per handler filter call)."""
+
+    def __init__(self, *kinds: type[CallbackData]) -> None:
+        self.prefixes = frozenset(kind.__prefix__ for kind in kinds)
+        self.separators = {kind.__separator__ for kind in kinds}
+        assert len(self.separators) == 1, "one separator for all of a router's buttons"
+
+    async def __call__(self, query: CallbackQuery) -> bool:
+        (separator,) = self.separators
+        return (query.data or "").partition(separator)[0] in self.prefixes

@@ -30,7 +30,7 @@ from handlers.callbacks import (
 )
 from handlers.cards import Cards
 from handlers.delivery import progress_text
-from handlers.filters import CommandOrPayment, HasImage, PlainText, Tapped
+from handlers.filters import CommandOrPayment, HasImage, PlainText, Tapped, TappedAny
 from handlers.payments import buy_text, packages_keyboard
 from handlers.replies import domain_error_text, image_problem_text
 from handlers.states import Wizard, WizardData, load, save
@@ -538,6 +538,7 @@ def setup() -> Router:
     # Commands and payments belong to other routers in every state: "/help" mid-wizard is
     # help, not a prompt, and a payment is recorded whatever screen the user is on.
     router.message.filter(~CommandOrPayment())
+    router.callback_query.filter(TappedAny(PickModel, SetParam, Step, Card, Idea, Again))
     router.callback_query.register(pick_model, Tapped(PickModel), StateFilter(Wizard.model))
     router.callback_query.register(outdated, Tapped(PickModel))
     router.callback_query.register(set_param, Tapped(SetParam), StateFilter(Wizard.params))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -131,14 +132,18 @@ class VideoModel(_Strict):
 
     def min_price(self, mode: Mode) -> int:
         """The cheapest valid combination: what a model button shows as "from N"."""
-        best: int | None = None
-        for duration in self.durations:
-            sizes = self.sizes_for(duration) if self.sends_size(mode) else (None,)
-            for size in sizes:
-                price = self.price_of(duration, size, {})
-                best = price if best is None else min(best, price)
-        assert best is not None
-        return best
+        return self._min_prices[mode]
+
+    @cached_property
+    def _min_prices(self) -> dict[Mode, int]:  # the model list shows them on every visit
+        return {
+            mode: min(
+                self.price_of(duration, size, {})
+                for duration in self.durations
+                for size in (self.sizes_for(duration) if self.sends_size(mode) else (None,))
+            )
+            for mode in Mode
+        }
 
     def price_of(self, duration: int, size: str | None, settings: dict[str, SettingValue]) -> int:
         price = self.price.base + self.price.per_second * duration
