@@ -1,5 +1,5 @@
-"""The update middleware: know the user (created on first contact) and speak their language
-before any handler runs."""
+"""Middlewares: know the user (created on first contact) and speak their language before any
+handler runs; hand the services to the handler that runs."""
 
 from __future__ import annotations
 
@@ -37,5 +37,29 @@ class UserMiddleware(BaseMiddleware):
             data["user"] = user
             locale = user.language
         data["i18n"] = self.i18n
-        with self.i18n.context(), self.i18n.use_locale(locale):
+        # What `with i18n.context(), i18n.use_locale(locale)` does, without two generator
+        # context managers on every update.
+        current = I18n.set_current(self.i18n)
+        language = self.i18n.ctx_locale.set(locale)
+        try:
             return await handler(event, data)
+        finally:
+            self.i18n.ctx_locale.reset(language)
+            I18n.reset_current(current)
+
+
+class ServicesMiddleware(BaseMiddleware):
+    """An inner middleware: adds the services to the data of the one handler that runs, after
+    the filters have chosen it."""
+
+    def __init__(self, **services: Any) -> None:
+        self.services = services
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        data.update(self.services)
+        return await handler(event, data)

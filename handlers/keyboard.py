@@ -36,10 +36,25 @@ class Keyboard:
         self._sizes = tuple(s for s in sizes if s > 0) or (MAX_WIDTH,)
 
     def as_markup(self) -> InlineKeyboardMarkup:
+        """The markup, shared by every screen with the same buttons in the same rows."""
+        key = (tuple(map(id, self._buttons)), self._sizes)
+        markup = _markups.get(key)
+        if markup is None:
+            if len(_markups) >= MAX_MARKUPS:
+                _markups.clear()
+            # The markup holds its buttons, so no id in its key is reused while it is here.
+            markup = _markups[key] = InlineKeyboardMarkup(inline_keyboard=self._rows())
+        return markup
+
+    def _rows(self) -> list[list[InlineKeyboardButton]]:
         rows: list[list[InlineKeyboardButton]] = []
         start = 0
         while start < len(self._buttons):
             width = self._sizes[min(len(rows), len(self._sizes) - 1)]
             rows.append(self._buttons[start : start + width])
             start += width
-        return InlineKeyboardMarkup(inline_keyboard=rows)
+        return rows
+
+
+MAX_MARKUPS = 4096
+_markups: dict[tuple[tuple[int, ...], tuple[int, ...]], InlineKeyboardMarkup] = {}
