@@ -142,6 +142,15 @@ async def group_start(message: Message) -> None:
     await message.answer(_("I make videos in a private chat: open me and press Start."))
 
 
+async def ignore(message: Message) -> None:
+    """Outside private chats: handled by doing nothing."""
+
+
+async def ignore_tap(callback: CallbackQuery) -> None:
+    """Outside private chats: the spinner stops, nothing else happens."""
+    await callback.answer()
+
+
 def setup_commands() -> Router:
     router = Router(name="commands")
     router.message.filter(IsCommand())

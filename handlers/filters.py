@@ -10,12 +10,13 @@ from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.types import CallbackQuery, Message
 
 
-class PrivateChat(Filter):
+class OtherChat(Filter):
+    """Anything but a private chat (a group, a channel). A tap on an inline message (no chat)
+    is not one: those can only come from the bot's own private screens."""
+
     async def __call__(self, event: Message | CallbackQuery) -> bool:
         message = event.message if isinstance(event, CallbackQuery) else event
-        if message is None:  # an inline-message callback: no chat to check
-            return True
-        return message.chat.type == "private"
+        return message is not None and message.chat.type != "private"
 
 
 class PlainText(Filter):

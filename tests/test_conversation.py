@@ -8,7 +8,16 @@ import pytest
 from aiogram.methods import SendMessage
 from PIL import Image
 
-from handlers.callbacks import Again, Card, CardAction, PickModel, SetParam
+from handlers.callbacks import (
+    Again,
+    Card,
+    CardAction,
+    Menu,
+    MenuAction,
+    PickModel,
+    SetParam,
+    packed,
+)
 from services.catalog import Mode, load_catalog
 from services.jobs import Draft, Status
 from tests.harness import Harness
@@ -402,12 +411,18 @@ async def test_photo_outside_a_flow_starts_image_to_video_with_the_caption(h):
 
 
 async def test_group_chats_get_pointed_to_a_private_chat(h):
+    await h.send("/start")
+    menu = h.screen()  # a screen with buttons, as if it had been posted in the group
     h.chat_type = "group"
     await h.send("/start")
     assert "private chat" in h.last_text()
     before = len(h.session.requests)
     await h.send("make me a video")
+    await h.send("/balance")
     assert len(h.session.requests) == before
+    assert await h.press(packed(Menu, action=MenuAction.T2V), menu) is None  # answered, silently
+    assert len(h.session.requests) == before + 1
+    assert await h.jobs() == []
 
 
 async def test_every_button_fits_telegram(h):
