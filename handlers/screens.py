@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 from math import gcd
+from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from aiogram.utils.i18n import ngettext
 
 from handlers.callbacks import (
     Again,
@@ -91,6 +92,30 @@ def mode_name(mode: Mode) -> str:
     return _("text to video") if mode is Mode.T2V else _("image to video")
 
 
+# The screens that depend only on the user's language and catalog data (model list, parameter
+# screens) are drawn once and kept: a parameter screen has ~20 buttons and is redrawn on every
+# tap (bench/updates.py). Catalog objects are keyed by identity; an entry holds its object, so
+# no id is reused while the entry lives.
+MAX_DRAWN = 2048
+_drawn: dict[tuple[Any, ...], tuple[str, InlineKeyboardMarkup]] = {}
+_pinned: dict[tuple[Any, ...], object] = {}
+
+
+def _locale() -> str:
+    return I18n.get_current(no_error=False).current_locale
+
+
+def _remember(
+    key: tuple[Any, ...], owner: object, drawn: tuple[str, InlineKeyboardMarkup]
+) -> tuple[str, InlineKeyboardMarkup]:
+    if len(_drawn) >= MAX_DRAWN:
+        _drawn.clear()
+        _pinned.clear()
+    _drawn[key] = drawn
+    _pinned[key] = owner
+    return drawn
+
+
 # --- menu ----------------------------------------------------------------------------------------
 
 
@@ -143,6 +168,13 @@ def language_menu() -> InlineKeyboardMarkup:
 
 
 def model_list(catalog: Catalog, mode: Mode) -> tuple[str, InlineKeyboardMarkup]:
+    key = (_locale(), id(catalog), mode)
+    if (drawn := _drawn.get(key)) is None:
+        drawn = _remember(key, catalog, _model_list(catalog, mode))
+    return drawn
+
+
+def _model_list(catalog: Catalog, mode: Mode) -> tuple[str, InlineKeyboardMarkup]:
     kb = Keyboard()
     for model in catalog.for_mode(mode):
         price = model.min_price(mode)
@@ -163,7 +195,20 @@ def _mark(selected: bool, label: str) -> str:
 def params_screen(
     model: VideoModel, data: WizardData, valid: ValidParams, balance: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    mode = data.mode
+    settings = tuple(sorted(valid.settings.items()))
+    key = (_locale(), id(model), data.mode, valid.duration, valid.size, settings)
+    if (drawn := _drawn.get(key)) is None:
+        drawn = _remember(key, model, _params_screen(model, data.mode, valid))
+    text, markup = drawn
+    price = _("Price: <b>{price}</b> · your balance: {balance}").format(
+        price=tokens(valid.price), balance=tokens(balance)
+    )
+    return f"{text}\n\n{price}", markup
+
+
+def _params_screen(
+    model: VideoModel, mode: Mode, valid: ValidParams
+) -> tuple[str, InlineKeyboardMarkup]:
     lines = [f"<b>{html.escape(model.name)}</b> · {mode_name(mode)}", ""]
     kb = Keyboard()
     widths: list[int] = []
@@ -209,12 +254,6 @@ def params_screen(
                     callback_data=packed(SetParam, name=spec.key, value=choice),
                 )
             widths.append(len(spec.choices))
-    lines += [
-        "",
-        _("Price: <b>{price}</b> · your balance: {balance}").format(
-            price=tokens(valid.price), balance=tokens(balance)
-        ),
-    ]
     kb.button(text=_("⬅ Models"), callback_data=packed(Step, action=StepAction.MODELS))
     kb.button(text=_("Next ➡"), callback_data=packed(Step, action=StepAction.NEXT))
     kb.button(text=_("✖ Cancel"), callback_data=packed(Step, action=StepAction.CANCEL))
