@@ -63,7 +63,7 @@ class Cards:
             sent, translation = None, Translation("failed")  # e.g. longer than the model takes
         if data.draft_id is not None:
             await self.drafts.cancel(data.draft_id, user.id)  # the older card goes stale
-        draft_id = await self.drafts.save(
+        draft = await self.drafts.save(
             user.id,
             data.mode,
             model.id,
@@ -74,10 +74,8 @@ class Cards:
             prompt_sent=sent,
             translation=translation.status,
         )
-        await save(state, data.model_copy(update={"prompt": prompt, "draft_id": draft_id}))
+        await save(state, data.model_copy(update={"prompt": prompt, "draft_id": draft.id}))
         await state.set_state(Wizard.confirm)
-        draft = await self.drafts.get(draft_id, user.id)
-        assert draft is not None
         text, markup = await self.render(draft, user)
         if in_place:
             await show(event, text, markup)

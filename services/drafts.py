@@ -78,12 +78,14 @@ class Drafts:
         image_uuid: str | None = None,
         prompt_sent: str | None = None,
         translation: str | None = None,
-    ) -> int:
+    ) -> StoredDraft:
+        """A new open draft; returned as stored (what get() would read back)."""
+        stored = json.dumps(params)
         row = (
             user_id,
             mode.value,
             model_id,
-            json.dumps(params),
+            stored,
             prompt,
             image_id,
             image_uuid,
@@ -91,7 +93,7 @@ class Drafts:
             translation,
             self.clock(),
         )
-        return await self.db.run(
+        draft_id = await self.db.run(
             lambda c: _insert(
                 c,
                 "INSERT INTO drafts (user_id, mode, model_id, params, prompt, image_id,"
@@ -99,6 +101,20 @@ class Drafts:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
+        )
+        return StoredDraft(
+            id=draft_id,
+            user_id=user_id,
+            mode=mode,
+            model_id=model_id,
+            params=json.loads(stored),
+            prompt=prompt,
+            image_id=image_id,
+            image_uuid=image_uuid,
+            status="open",
+            job_id=None,
+            prompt_sent=prompt_sent,
+            translation=translation,
         )
 
     async def set_prompt_sent(
