@@ -76,9 +76,9 @@ class TappedAny(Filter):
 
     def __init__(self, *kinds: type[CallbackData]) -> None:
         self.prefixes = frozenset(kind.__prefix__ for kind in kinds)
-        self.separators = {kind.__separator__ for kind in kinds}
-        assert len(self.separators) == 1, "one separator for all of a router's buttons"
+        separators = {kind.__separator__ for kind in kinds}
+        assert len(separators) == 1, "one separator for all of a router's buttons"
+        (self.separator,) = separators
 
     async def __call__(self, query: CallbackQuery) -> bool:
-        (separator,) = self.separators
-        return (query.data or "").partition(separator)[0] in self.prefixes
+        return (query.data or "").partition(self.separator)[0] in self.prefixes
