@@ -211,7 +211,7 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
         ideas=services.ideas,
         cards=services.cards,
     )
-    for observer in (dp.message, dp.callback_query, dp.pre_checkout_query, dp.errors):
+    for observer in (dp.message, dp.callback_query, dp.pre_checkout_query):
         observer.middleware(provide)
     setup_routers(dp, services.settings.admin_ids)
     return dp
