@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from handlers.payments import reconcile
 from services.admin import Admin
 from services.billing import Billing
 from services.catalog import CATALOG_PATH, Catalog, load_catalog
+from services.catalog_check import CatalogChecker
 from services.db import Database
 from services.drafts import Drafts
 from services.ideas import Ideas, load_ideas
@@ -78,6 +80,7 @@ class Services:
     db: Database
     catalog: Catalog
     runware: RunwareClient
+    checker: CatalogChecker
     billing: Billing
     users: Users
     jobs: JobService
@@ -89,6 +92,7 @@ class Services:
     translator: PromptTranslator
     ideas: Ideas
     cards: Cards
+    schemas: httpx.AsyncClient  # Runware's schema service
     closed: bool = False
 
     async def close(self) -> None:
@@ -96,6 +100,7 @@ class Services:
             return
         self.closed = True
         await self.downloads.aclose()
+        await self.schemas.aclose()
         await self.runware.close()
         await self.db.close()
 
@@ -118,6 +123,16 @@ async def build_services(settings: Settings) -> Services:
             max_retry_seconds=max(60.0, settings.runware_timeout_seconds * 2),
         ),
     )
+    schemas = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
+    checker = CatalogChecker(
+        catalog,
+        db,
+        schemas,
+        settings.runware_schemas_url,
+        runware=runware,
+        dry_run=settings.runware_dry_run_check,
+    )
+    await checker.load()  # the last known state: menus are right before the first check
     billing = Billing(db, settings.max_tokens_per_operation)
     users = Users(db, billing, settings.welcome_bonus)
     jobs = JobService(db, billing, catalog, max_active_per_user=settings.max_active_jobs_per_user)
@@ -134,6 +149,7 @@ async def build_services(settings: Settings) -> Services:
         db,
         catalog,
         runware,
+        checker,
         billing,
         users,
         jobs,
@@ -145,6 +161,7 @@ async def build_services(settings: Settings) -> Services:
         translator,
         load_ideas(),
         Cards(catalog, billing, drafts, users, translator),
+        schemas,
     )
 
 
@@ -183,7 +200,15 @@ def build_runner(services: Services, bot: Bot) -> JobRunner:
         probe_interval=settings.probe_interval_seconds,
         submit_retry_delay=settings.submit_retry_seconds,
     )
-    return JobRunner(services.jobs, services.runware, services.catalog, messenger, options)
+    services.checker.alert = messenger.alert_admins
+    return JobRunner(
+        services.jobs,
+        services.runware,
+        services.catalog,
+        messenger,
+        options,
+        checker=services.checker,
+    )
 
 
 def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> Dispatcher:
@@ -205,6 +230,7 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
         jobs=services.jobs,
         drafts=services.drafts,
         admin=services.admin,
+        checker=services.checker,
         payments=services.payments,
         admin_ids=services.settings.admin_ids,
         translator=services.translator,
@@ -219,6 +245,7 @@ def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> 
 
 ADMIN_COMMANDS = [
     BotCommand(command="stats", description="Figures"),
+    BotCommand(command="models", description="Models: live check, prices, margins"),
     BotCommand(command="user", description="A user: /user <id|@name>"),
     BotCommand(command="topup", description="Add tokens: /topup <user> <amount> [reason]"),
     BotCommand(command="debit", description="Take tokens: /debit <user> <amount> [reason]"),
@@ -266,6 +293,8 @@ async def run(settings: Settings) -> None:
     runner = build_runner(services, bot)
 
     monitor = LoopLagMonitor(settings.loop_lag_report) if settings.loop_lag_report else None
+    stop_checks = asyncio.Event()
+    background: set[asyncio.Task[None]] = set()
 
     async def on_startup() -> None:
         if monitor is not None:
@@ -276,10 +305,17 @@ async def run(settings: Settings) -> None:
         except AiogramError as exc:  # the bot serves users without it; an admin can /reconcile
             log.warning("start-up reconciliation of Stars payments failed: %s", exc)
         runner.start()
+        check_task = asyncio.create_task(
+            services.checker.run(settings.catalog_check_hours * 3600, stop_checks),
+            name="catalog-check",
+        )  # in the background: the first answer to users never waits for Runware's schemas
+        background.add(check_task)
         freeze_startup_objects()
         log.info("bot started; long polling")
 
     async def on_shutdown() -> None:
+        stop_checks.set()
+        await asyncio.gather(*background, return_exceptions=True)
         await runner.stop()
         await dp.storage.close()  # the FSM writes behind: flush before the database closes
         await services.close()

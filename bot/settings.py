@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     database_path: Path = Path("data/bot.sqlite3")
     telegram_api_url: str | None = None
     runware_api_url: str = "https://api.runware.ai/v1"
+    runware_schemas_url: str = "https://schemas.runware.ai"
+    catalog_check_hours: float = Field(default=6.0, gt=0, le=24 * 7)
+    runware_dry_run_check: bool = False
     log_level: str = "INFO"
     catalog_path: Path | None = Field(default=None)
     welcome_bonus: int = Field(default=0, ge=0, le=1_000_000)

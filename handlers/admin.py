@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
@@ -23,6 +24,8 @@ from handlers.filters import IsAdmin, IsCommand
 from handlers.screens import tokens
 from services.admin import Admin
 from services.billing import Billing, Kind, check_amount
+from services.catalog import Catalog
+from services.catalog_check import CatalogChecker
 from services.errors import AmountError, InsufficientBalance
 from services.jobs import JobService
 from services.users import User, Users
@@ -35,6 +38,7 @@ USAGE = {
     "user": "/user <user id | @username>",
     "refund": "/refund <job id>",
     "stats": "/stats",
+    "models": "/models",
     "pause": "/pause",
     "resume": "/resume",
 }
@@ -201,7 +205,9 @@ async def cmd_user(message: Message, command: CommandObject, users: Users, admin
     await message.answer("\n".join(lines))
 
 
-async def cmd_stats(message: Message, command: CommandObject, admin: Admin) -> None:
+async def cmd_stats(
+    message: Message, command: CommandObject, admin: Admin, catalog: Catalog
+) -> None:
     if command.args:
         await message.answer(usage("stats"))
         return
@@ -232,7 +238,74 @@ async def cmd_stats(message: Message, command: CommandObject, admin: Admin) -> N
             usd=f"{s.usd_cost:.2f}", per_usd=per_usd
         ),
     ]
+    costs = await admin.model_costs()
+    if costs:
+        lines += ["", _("<b>Per model</b> (jobs · tokens charged · USD spent · margin):")]
+        for cost in costs.values():
+            lines.append(
+                f"{html.escape(catalog.name_of(cost.model_id))}: {cost.jobs} · {cost.tokens} · "
+                f"${cost.usd:.2f} · {_margin(catalog, cost.tokens, cost.usd)}"
+            )
     await message.answer("\n".join(lines))
+
+
+def _margin(catalog: Catalog, tokens: int, usd: float) -> str:
+    """Revenue of the tokens (at the catalog's USD per token) over Runware's cost."""
+    if usd <= 0 or tokens <= 0:
+        return "—"
+    return f"×{tokens * catalog.pricing.usd_per_token / usd:.2f}"
+
+
+async def cmd_models(
+    message: Message,
+    command: CommandObject,
+    admin: Admin,
+    catalog: Catalog,
+    checker: CatalogChecker,
+) -> None:
+    """Each model's state in the live check, its token price, Runware's cost and the margin."""
+    if command.args:
+        await message.answer(usage("models"))
+        return
+    costs = await admin.model_costs()
+    when = (
+        datetime.fromtimestamp(checker.last_check, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        if checker.last_check
+        else _("never")
+    )
+    lines = [_("🎞 <b>Models</b> · last check: {when}").format(when=when)]
+    if checker.last_error:
+        lines.append(_("Last check problem: {error}").format(error=html.escape(checker.last_error)))
+    for model in catalog.models:
+        mode = model.modes[0]
+        state = checker.states.get(model.id)
+        if model.id in catalog.live.retired:
+            status = _("retired")
+        elif model.id in catalog.live.unusable:
+            status = _("hidden: {why}").format(why=html.escape(catalog.live.unusable[model.id]))
+        else:
+            status = _("live")
+        choice = catalog.default_choice(model, mode) if catalog.is_live(model.id) else None
+        price = f"{choice.price} ({mode.value}, {choice.duration} s)" if choice else "—"
+        cost = costs.get(model.id)
+        known = cost.usd_per_job if cost else None
+        dry = state.usd_cost if state else None
+        usd = (
+            f"${known:.3f}/job"
+            if known is not None
+            else (f"${dry:.3f} (dry run)" if dry is not None else "—")
+        )
+        margin = _margin(catalog, cost.tokens, cost.usd) if cost and cost.usd else "—"
+        estimate = "" if model.price.documented else _(" (price estimated)")
+        lines.append(
+            f"\n<b>{html.escape(model.name)}</b> <code>{html.escape(model.id)}</code>: {status}\n"
+            + _("tokens: {price}{estimate} · Runware: {usd} · margin {margin}").format(
+                price=price, estimate=estimate, usd=usd, margin=margin
+            )
+        )
+        for item in catalog.live.withdrawn.get(model.id, [])[:5]:
+            lines.append("  − " + html.escape(item.describe()[:200]))
+    await message.answer("\n".join(lines)[:4000])
 
 
 async def cmd_refund(
@@ -303,6 +376,7 @@ def setup(admin_ids: frozenset[int]) -> Router:
     router.message.register(cmd_debit, Command("debit"))
     router.message.register(cmd_user, Command("user"))
     router.message.register(cmd_stats, Command("stats"))
+    router.message.register(cmd_models, Command("models"))
     router.message.register(cmd_refund, Command("refund"))
     router.message.register(cmd_pause, Command("pause"))
     router.message.register(cmd_resume, Command("resume"))

@@ -24,6 +24,8 @@ class MenuAction(StrEnum):
 
 class StepAction(StrEnum):
     MODELS = "models"  # back to the model list
+    MORE = "more"  # every model, not just the recommended
+    FEWER = "fewer"  # back to the recommended models
     NEXT = "next"  # parameters done
     SKIP_PROMPT = "skip"
     IDEAS = "ideas"

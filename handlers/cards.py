@@ -13,7 +13,7 @@ from handlers.replies import prompt_problem_text
 from handlers.states import Wizard, WizardData, save
 from handlers.ui import Event, show
 from services.billing import Billing
-from services.catalog import Catalog, Mode, Problem, ValidParams, check_prompt, validate_params
+from services.catalog import Catalog, Mode, Problem, ValidParams, check_prompt
 from services.drafts import Drafts, StoredDraft
 from services.translate import PromptTranslator, Translation, looks_english
 from services.users import User, Users
@@ -50,7 +50,7 @@ class Cards:
                 prompt_problem_text(prompt), reply_markup=screens.prompt_keyboard(model, data.mode)
             )
             return
-        valid = validate_params(model, data.mode, data.chosen())
+        valid = self.catalog.validate(model, data.mode, data.chosen())
         assert isinstance(valid, ValidParams), valid
         if data.prompt_en:  # an idea or a repeat: the English text is known already
             translation = Translation("translated", data.prompt_en)
@@ -87,8 +87,11 @@ class Cards:
     async def render(self, draft: StoredDraft, user: User) -> tuple[str, InlineKeyboardMarkup]:
         model = self.catalog.get(draft.model_id)
         assert model is not None
-        valid = validate_params(model, draft.mode, draft.params)
-        assert isinstance(valid, ValidParams), valid
+        checked = self.catalog.validate(model, draft.mode, draft.params)
+        valid = checked if isinstance(checked, ValidParams) else None
+        if valid is None:  # withdrawn or retired since the card was saved: priced as closest
+            valid = self.catalog.closest(model, draft.mode, draft.params)
+        assert valid is not None
         can_translate = (
             self.translator.enabled
             and draft.prompt_sent is None

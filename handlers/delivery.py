@@ -67,6 +67,13 @@ def failure_reason(error_class: str | None, message: str | None) -> str:
     """What went wrong, in plain words: never a raw error."""
     if error_class in ("auth", "out_of_credit"):
         return _("our video service account needs attention; the admins are on it.")
+    if error_class == "upstream":
+        return _(
+            "this model's provider is busy or having trouble. Please try again later or "
+            "pick another model."
+        )
+    if error_class == "retired":
+        return _("the provider has retired this model. Please choose another one.")
     if error_class == "content":
         return _("the provider refused the prompt or image under its content rules.")
     if error_class == "transient":
@@ -75,6 +82,8 @@ def failure_reason(error_class: str | None, message: str | None) -> str:
         return _("it took too long to finish.")
     if error_class == "video_unavailable":
         return _("the finished video could not be downloaded.")
+    if error_class == "refused":
+        return _("the model does not accept these settings any more. Please choose them again.")
     if error_class == "validation" and message:
         return _("the provider did not accept these settings ({detail}).").format(
             detail=message[:200]

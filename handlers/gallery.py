@@ -41,8 +41,9 @@ def state_text(job: Job, now: float) -> str:
 
 
 def line(job: Job, catalog: Catalog, now: float) -> str:
-    model = catalog.get(job.model_id)
-    name = model.name if model else job.model_id
+    name = catalog.name_of(job.model_id)
+    if not catalog.is_live(job.model_id):
+        name = _("{name} (retired)").format(name=name)
     date = datetime.fromtimestamp(job.created_at, UTC).strftime("%d.%m.%Y")
     words = job.user_prompt
     prompt = words if len(words) <= PROMPT_PREVIEW else words[:PROMPT_PREVIEW] + "…"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import html
 from math import gcd
-from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
 
 from handlers.callbacks import (
     Again,
@@ -27,8 +26,7 @@ from handlers.callbacks import (
     packed,
 )
 from handlers.keyboard import Keyboard
-from handlers.states import WizardData
-from services.catalog import Catalog, Mode, SettingSpec, ValidParams, VideoModel
+from services.catalog import Catalog, Mode, ValidParams, VideoModel
 from services.ideas import Category, Ideas
 
 TEXT_LIMIT = 4096
@@ -37,29 +35,31 @@ TEXT_LIMIT = 4096
 # catalog fall back to their key, so a new model still works without a code change.
 PARAM_NAMES = {
     "duration": __("Duration"),
-    "size": __("Format"),
-    "generateAudio": __("Sound"),
-    "enhancePrompt": __("Prompt enhancement"),
-    "movementAmplitude": __("Motion"),
-    "bgm": __("Background music"),
-    "style": __("Style"),
+    "resolution": __("Quality"),
+    "aspect": __("Aspect ratio"),
+    "audio": __("Sound"),
+    "motion": __("Motion"),
+    "music": __("Background music"),
+    "optimize": __("Prompt optimizer"),
+    "fixedCam": __("Fixed camera"),
+    "extend": __("Prompt extension"),
 }
 PARAM_HELP = {
     "duration": __("how long the video is"),
-    "size": __("the frame's shape and resolution"),
-    "generateAudio": __("the model also makes the soundtrack: voices, effects, music"),
-    "enhancePrompt": __("the model rewrites your prompt in more detail"),
-    "movementAmplitude": __("how much moves in the frame"),
-    "bgm": __("adds a music track (4-second videos only)"),
-    "style": __("the look of the video"),
+    "resolution": __("more pixels cost more"),
+    "aspect": __("16:9 landscape, 9:16 vertical, 1:1 square"),
+    "audio": __("the model also makes the soundtrack: voices, effects, music"),
+    "motion": __("how much moves in the frame"),
+    "music": __("adds a music track (4-second videos only)"),
+    "optimize": __("the model rewrites your prompt in more detail"),
+    "fixedCam": __("the camera does not move"),
+    "extend": __("the model adds detail to your prompt"),
 }
 CHOICE_NAMES = {
     "auto": __("auto"),
     "small": __("small"),
     "medium": __("medium"),
     "large": __("large"),
-    "general": __("general"),
-    "anime": __("anime"),
 }
 
 
@@ -78,42 +78,16 @@ def size_label(size: str) -> str:
     return f"{w // d}:{h // d} · {w}×{h}"
 
 
-def value_label(spec_or_name: SettingSpec | str, value: object) -> str:
+def value_label(name: str, value: object) -> str:
     if isinstance(value, bool):
         return _("on") if value else _("off")
-    if spec_or_name == "duration":
+    if name == "duration":
         return seconds(int(str(value)))
-    if spec_or_name == "size":
-        return size_label(str(value))
     return str(CHOICE_NAMES.get(str(value), str(value)))
 
 
 def mode_name(mode: Mode) -> str:
     return _("text to video") if mode is Mode.T2V else _("image to video")
-
-
-# The screens that depend only on the user's language and catalog data (model list, parameter
-# screens) are drawn once and kept: a parameter screen has ~20 buttons and is redrawn on every
-# tap (bench/updates.py). Catalog objects are keyed by identity; an entry holds its object, so
-# no id is reused while the entry lives.
-MAX_DRAWN = 2048
-_drawn: dict[tuple[Any, ...], tuple[str, InlineKeyboardMarkup]] = {}
-_pinned: dict[tuple[Any, ...], object] = {}
-
-
-def _locale() -> str:
-    return I18n.get_current(no_error=False).current_locale
-
-
-def _remember(
-    key: tuple[Any, ...], owner: object, drawn: tuple[str, InlineKeyboardMarkup]
-) -> tuple[str, InlineKeyboardMarkup]:
-    if len(_drawn) >= MAX_DRAWN:
-        _drawn.clear()
-        _pinned.clear()
-    _drawn[key] = drawn
-    _pinned[key] = owner
-    return drawn
 
 
 # --- menu ----------------------------------------------------------------------------------------
@@ -167,25 +141,59 @@ def language_menu() -> InlineKeyboardMarkup:
 # --- wizard --------------------------------------------------------------------------------------
 
 
-def model_list(catalog: Catalog, mode: Mode) -> tuple[str, InlineKeyboardMarkup]:
-    key = (_locale(), id(catalog), mode)
-    if (drawn := _drawn.get(key)) is None:
-        drawn = _remember(key, catalog, _model_list(catalog, mode))
-    return drawn
+def durations_label(durations: list[int]) -> str:
+    if len(durations) == 1:
+        return seconds(durations[0])
+    return _("{low}-{high} s").format(low=min(durations), high=max(durations))
 
 
-def _model_list(catalog: Catalog, mode: Mode) -> tuple[str, InlineKeyboardMarkup]:
+def model_line(catalog: Catalog, model: VideoModel, mode: Mode) -> str:
+    """Price "from", durations, sound and last frame: what a choice on a phone needs."""
+    parts = [f"<b>{html.escape(model.name)}</b>"]
+    price = catalog.min_price(model, mode)
+    if price is not None:
+        parts.append(_("from {price}").format(price=tokens(price)))
+    parts.append(durations_label(list(model.durations_for(mode))))
+    if model.has_audio:
+        parts.append(_("🔊 sound"))
+    if mode is Mode.I2V and model.last_frame:
+        parts.append(_("last frame"))
+    return " · ".join(parts)
+
+
+def model_list(
+    catalog: Catalog, mode: Mode, *, everything: bool = False, recent: str | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The short first screen (recommended models and the user's last one), or all models."""
+    models = catalog.for_mode(mode)
+    short = [m for m in models if m.recommended or m.id == recent]
+    shown = models if everything or len(short) == len(models) or not short else short
     kb = Keyboard()
-    for model in catalog.for_mode(mode):
-        price = model.min_price(mode)
-        kb.button(
-            text=_("{name} · from {price}").format(name=model.name, price=tokens(price)),
-            callback_data=packed(PickModel, mode=mode, model=model_slug(model.id)),
+    for model in shown:
+        price = catalog.min_price(model, mode)
+        label = (
+            model.name
+            if price is None
+            else _("{name} · from {price}").format(name=model.name, price=tokens(price))
         )
+        kb.button(
+            text=label, callback_data=packed(PickModel, mode=mode, model=model_slug(model.id))
+        )
+    if shown is not models:
+        kb.button(
+            text=_("More models ({n}) ▸").format(n=len(models) - len(shown)),
+            callback_data=packed(Step, action=StepAction.MORE),
+        )
+    elif everything and short and len(short) < len(models):
+        kb.button(text=_("◂ Recommended"), callback_data=packed(Step, action=StepAction.FEWER))
     kb.button(text=_("✖ Cancel"), callback_data=packed(Step, action=StepAction.CANCEL))
     kb.adjust(1)
     title = _("🎬 Text to video") if mode is Mode.T2V else _("🖼 Image to video")
-    return _("{title}: choose a model").format(title=title), kb.as_markup()
+    lines = [_("{title}: choose a model").format(title=title), ""]
+    lines += [model_line(catalog, m, mode) for m in shown]
+    if not shown:
+        lines.append(_("No model is available right now. Please try again later."))
+    return "\n".join(lines), kb.as_markup()
 
 
 def _mark(selected: bool, label: str) -> str:
@@ -193,22 +201,10 @@ def _mark(selected: bool, label: str) -> str:
 
 
 def params_screen(
-    model: VideoModel, data: WizardData, valid: ValidParams, balance: int
+    catalog: Catalog, model: VideoModel, valid: ValidParams, balance: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    settings = tuple(sorted(valid.settings.items()))
-    key = (_locale(), id(model), data.mode, valid.duration, valid.size, settings)
-    if (drawn := _drawn.get(key)) is None:
-        drawn = _remember(key, model, _params_screen(model, data.mode, valid))
-    text, markup = drawn
-    price = _("Price: <b>{price}</b> · your balance: {balance}").format(
-        price=tokens(valid.price), balance=tokens(balance)
-    )
-    return f"{text}\n\n{price}", markup
-
-
-def _params_screen(
-    model: VideoModel, mode: Mode, valid: ValidParams
-) -> tuple[str, InlineKeyboardMarkup]:
+    """Each parameter with the values the model takes from here (nothing else is offered)."""
+    mode = valid.mode
     lines = [f"<b>{html.escape(model.name)}</b> · {mode_name(mode)}", ""]
     kb = Keyboard()
     widths: list[int] = []
@@ -219,46 +215,63 @@ def _params_screen(
         text = f"<b>{label}</b>: {value_label(name, value)}"
         lines.append(text + (f" — {hint}" if hint else ""))
 
-    describe("duration", valid.duration)
-    if len(model.durations) > 1:
-        for duration in model.durations:
-            kb.button(
-                text=_mark(duration == valid.duration, seconds(duration)),
-                callback_data=packed(SetParam, name="duration", value=str(duration)),
-            )
-        widths.append(len(model.durations))
-    if valid.size is not None:
-        describe("size", valid.size)
-        sizes = model.sizes_for(valid.duration)
-        if len(sizes) > 1:
-            for size in sizes:
+    def row(name: str, current: object) -> None:
+        values = catalog.offered(model, mode, valid, name)
+        if len(values) > 1:
+            for value in values:
                 kb.button(
-                    text=_mark(size == valid.size, size_label(size)),
-                    callback_data=packed(SetParam, name="size", value=size),
+                    text=_mark(value == current, value_label(name, value)),
+                    callback_data=packed(SetParam, name=name, value=str(value).replace(":", "x")),
                 )
-            widths.extend([3] * (len(sizes) // 3) + ([len(sizes) % 3] if len(sizes) % 3 else []))
-    for spec in model.settings_for(mode, valid.duration):
-        value = valid.settings[spec.key]
+            widths.append(len(values))
+
+    describe("duration", valid.duration)
+    row("duration", valid.duration)
+    if valid.resolution is not None:
+        describe("resolution", valid.resolution)
+        row("resolution", valid.resolution)
+    if valid.aspect is not None:
+        describe("aspect", valid.aspect)
+        row("aspect", valid.aspect)
+    frames = 1 if mode is Mode.I2V else 0
+    for spec in model.options_for(mode, valid.duration, frames):
+        value = valid.options[spec.key]
         describe(spec.key, value)
         name = PARAM_NAMES.get(spec.key, spec.key)
+        offered = catalog.offered(model, mode, valid, spec.key)
         if spec.type == "bool":
-            kb.button(
-                text=f"{name}: {value_label(spec, value)}",
-                callback_data=packed(SetParam, name=spec.key, value="0" if value else "1"),
-            )
-            widths.append(1)
-        else:
-            for choice in spec.choices:
+            if (not value) in offered:
                 kb.button(
-                    text=_mark(choice == value, value_label(spec, choice)),
-                    callback_data=packed(SetParam, name=spec.key, value=choice),
+                    text=f"{name}: {value_label(spec.key, value)}",
+                    callback_data=packed(SetParam, name=spec.key, value="0" if value else "1"),
                 )
-            widths.append(len(spec.choices))
+                widths.append(1)
+        elif len(offered) > 1:
+            for choice in offered:
+                kb.button(
+                    text=_mark(choice == value, value_label(spec.key, choice)),
+                    callback_data=packed(SetParam, name=spec.key, value=str(choice)),
+                )
+            widths.append(len(offered))
     kb.button(text=_("⬅ Models"), callback_data=packed(Step, action=StepAction.MODELS))
     kb.button(text=_("Next ➡"), callback_data=packed(Step, action=StepAction.NEXT))
     kb.button(text=_("✖ Cancel"), callback_data=packed(Step, action=StepAction.CANCEL))
     kb.adjust(*widths, 2, 1)
-    return "\n".join(lines), kb.as_markup()
+    price = _("Price: <b>{price}</b> · your balance: {balance}").format(
+        price=tokens(valid.price), balance=tokens(balance)
+    )
+    return "\n".join(lines) + f"\n\n{price}", kb.as_markup()
+
+
+def param_lines(valid: ValidParams) -> list[str]:
+    lines = [f"{PARAM_NAMES['duration']}: {seconds(valid.duration)}"]
+    if valid.resolution is not None:
+        lines.append(f"{PARAM_NAMES['resolution']}: {valid.resolution}")
+    if valid.aspect is not None:
+        lines.append(f"{PARAM_NAMES['aspect']}: {valid.aspect}")
+    for key, value in valid.options.items():
+        lines.append(f"{PARAM_NAMES.get(key, key)}: {value_label(key, value)}")
+    return lines
 
 
 def cancel_only(skip: bool = False, ideas: bool = False) -> InlineKeyboardMarkup:
@@ -311,12 +324,8 @@ def card(
     lines = [
         _("<b>Check and confirm</b>"),
         f"🎬 <b>{html.escape(model.name)}</b> · {mode_name(valid.mode)}",
-        f"{PARAM_NAMES['duration']}: {seconds(valid.duration)}",
+        *param_lines(valid),
     ]
-    if valid.size is not None:
-        lines.append(f"{PARAM_NAMES['size']}: {size_label(valid.size)}")
-    for key, value in valid.settings.items():
-        lines.append(f"{PARAM_NAMES.get(key, key)}: {value_label(key, value)}")
     if has_image:
         lines.append(_("Image: your photo"))
     price_line = _("Price: <b>{price}</b> · balance after: {after}").format(

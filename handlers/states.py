@@ -8,7 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from pydantic import BaseModel
 
-from services.catalog import Mode, VideoModel
+from services.catalog import Mode, ValidParams
 
 
 class Wizard(StatesGroup):
@@ -23,40 +23,34 @@ class WizardData(BaseModel):
     mode: Mode
     model_id: str | None = None
     duration: int | None = None
-    size: str | None = None
-    settings: dict[str, bool | str] = {}
+    resolution: str | None = None
+    aspect: str | None = None
+    options: dict[str, bool | str] = {}
     image_id: int | None = None  # staged image (image-to-video)
     image_uuid: str | None = None  # image Runware already has ("again")
     prompt: str | None = None
     prompt_en: str | None = None  # known English text for `prompt` (an idea, an "again")
     draft_id: int | None = None  # the open confirmation card
 
-    @classmethod
-    def from_params(
-        cls, mode: Mode, model_id: str, params: dict[str, Any], **extra: Any
-    ) -> WizardData:
-        """The wizard data of stored parameters (a card being changed, a video repeated)."""
-        return cls(
-            mode=mode,
-            model_id=model_id,
-            duration=params.get("duration"),
-            size=params.get("size"),
-            settings=params.get("settings") or {},
-            **extra,
-        )
-
     def chosen(self) -> dict[str, Any]:
-        """What validate_params() takes."""
-        return {"duration": self.duration, "size": self.size, "settings": dict(self.settings)}
+        """What Catalog.validate() takes."""
+        return {
+            "duration": self.duration,
+            "resolution": self.resolution,
+            "aspect": self.aspect,
+            "options": dict(self.options),
+        }
 
-    def with_model(self, model: VideoModel) -> WizardData:
+    def with_params(self, valid: ValidParams) -> WizardData:
+        """This data with a model and its validated parameters (a new model, a changed value,
+        a successor's closest parameters)."""
         return self.model_copy(
             update={
-                "model_id": model.id,
-                "duration": model.default_duration,
-                "size": model.default_size if model.sends_size(self.mode) else None,
-                "settings": {},
-                "draft_id": None,
+                "model_id": valid.model_id,
+                "duration": valid.duration,
+                "resolution": valid.resolution,
+                "aspect": valid.aspect,
+                "options": dict(valid.options),
             }
         )
 

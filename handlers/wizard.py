@@ -6,6 +6,7 @@ is a single-use draft, so Generate can never make two jobs."""
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 import logging
 
@@ -36,7 +37,8 @@ from handlers.replies import domain_error_text, image_problem_text
 from handlers.states import Wizard, WizardData, load, save
 from handlers.ui import Event, outdated, show
 from services.billing import Billing
-from services.catalog import Catalog, Mode, ValidParams, validate_params
+from services.catalog import Catalog, Mode, ValidParams
+from services.catalog import apply_choice as catalog_apply
 from services.drafts import Drafts
 from services.errors import DomainError
 from services.ideas import Ideas
@@ -52,11 +54,18 @@ log = logging.getLogger(__name__)
 
 
 async def begin(
-    event: Event, state: FSMContext, catalog: Catalog, mode: Mode, data: WizardData | None = None
+    event: Event,
+    state: FSMContext,
+    catalog: Catalog,
+    mode: Mode,
+    data: WizardData | None = None,
+    *,
+    everything: bool = False,
 ) -> None:
     await state.set_state(Wizard.model)
-    await save(state, data or WizardData(mode=mode))
-    text, markup = screens.model_list(catalog, mode)
+    data = data or WizardData(mode=mode)
+    await save(state, data)
+    text, markup = screens.model_list(catalog, mode, everything=everything, recent=data.model_id)
     await show(event, text, markup)
 
 
@@ -69,15 +78,17 @@ async def pick_model(
     user: User,
 ) -> None:
     data = await load(state)
-    model = catalog.get(model_id_from_slug(callback_data.model))
-    if data is None or model is None or callback_data.mode != data.mode:
+    model = catalog.available(model_id_from_slug(callback_data.model))
+    if data is None or callback_data.mode != data.mode:
         await outdated(callback)
         return
-    if not model.supports(data.mode):
-        await outdated(callback)
+    choice = catalog.default_choice(model, data.mode) if model is not None else None
+    if model is None or choice is None:
+        await callback.answer(_("This model is not available any more."), show_alert=True)
+        await begin(callback, state, catalog, data.mode, data)
         return
     await callback.answer()
-    data = data.with_model(model)
+    data = data.with_params(choice).model_copy(update={"draft_id": None})
     await save(state, data)
     await state.set_state(Wizard.params)
     await show_params(callback, data, catalog, billing, user)
@@ -88,54 +99,40 @@ async def show_params(
 ) -> None:
     model = catalog.get(data.model_id or "")
     assert model is not None
-    valid = validate_params(model, data.mode, data.chosen())
-    assert isinstance(valid, ValidParams), valid
-    text, markup = screens.params_screen(model, data, valid, await billing.balance(user.id))
+    checked = catalog.validate(model, data.mode, data.chosen())
+    valid = (  # withdrawn since it was chosen: the closest that is not
+        checked
+        if isinstance(checked, ValidParams)
+        else catalog.closest(model, data.mode, data.chosen())
+    )
+    if valid is None:
+        await show(event, _("This model is not available any more."), screens.cancel_only())
+        return
+    text, markup = screens.params_screen(catalog, model, valid, await billing.balance(user.id))
     await show(event, text, markup)
 
 
 def apply_choice(data: WizardData, catalog: Catalog, name: str, value: str) -> WizardData | None:
     """The wizard data with one parameter changed, or None if the model does not offer it."""
-    model = catalog.get(data.model_id or "")
+    model = catalog.available(data.model_id or "")
     if model is None:
         return None
-    update: dict[str, object] = {}
-    if name == "duration":
-        if not value.isdigit() or int(value) not in model.durations:
+    base = catalog.validate(model, data.mode, data.chosen())
+    if not isinstance(base, ValidParams):
+        return None
+    parsed: object = value
+    if name == "aspect":  # ':' separates callback fields: 16:9 travels as 16x9
+        parsed = value.replace("x", ":")
+    elif name == "duration":
+        if not value.isdigit():
             return None
-        duration = int(value)
-        update["duration"] = duration
-        if data.size is not None and data.size not in model.sizes_for(duration):
-            allowed = model.sizes_for(duration)
-            update["size"] = model.default_size if model.default_size in allowed else allowed[0]
-        offered = {s.key for s in model.settings_for(data.mode, duration)}
-        # A setting that exists only at some durations (Vidu's music) starts over.
-        update["settings"] = {
-            k: v
-            for k, v in data.settings.items()
-            if k in offered and not next(s for s in model.settings if s.key == k).durations
-        }
-    elif name == "size":
-        if data.size is None or value not in model.sizes_for(data.duration or 0):
+        parsed = int(value)
+    elif (spec := model.option(name)) is not None and spec.type == "bool":
+        if value not in ("0", "1"):
             return None
-        update["size"] = value
-    else:
-        spec = next(
-            (s for s in model.settings_for(data.mode, data.duration or 0) if s.key == name), None
-        )
-        if spec is None:
-            return None
-        if spec.type == "bool":
-            if value not in ("0", "1"):
-                return None
-            update["settings"] = {**data.settings, name: value == "1"}
-        else:
-            if value not in spec.choices:
-                return None
-            update["settings"] = {**data.settings, name: value}
-    changed = data.model_copy(update=update)
-    valid = validate_params(model, changed.mode, changed.chosen())
-    return changed if isinstance(valid, ValidParams) else None
+        parsed = value == "1"
+    changed = catalog_apply(catalog, model, data.mode, base, name, parsed)
+    return data.with_params(changed) if changed is not None else None
 
 
 async def set_param(
@@ -182,9 +179,10 @@ async def step(
         return
     model = catalog.get(data.model_id or "")
     in_prompt = current == Wizard.prompt.state and model is not None
-    if action is StepAction.MODELS:
+    if action in (StepAction.MODELS, StepAction.MORE, StepAction.FEWER):
         await callback.answer()
-        await begin(callback, state, catalog, data.mode, data)
+        everything = action is StepAction.MORE
+        await begin(callback, state, catalog, data.mode, data, everything=everything)
     elif action is StepAction.NEXT and current == Wizard.params.state and model is not None:
         await callback.answer()
         await after_params(callback, state, data, catalog, cards, user)
@@ -395,7 +393,19 @@ async def card_action(
         )
         await callback.answer(text, show_alert=True)
         return
-    if action is CardAction.GO:
+    if action is CardAction.GO and not catalog.is_live(stored.model_id):
+        # Retired since the card was drawn: the successor's card, re-priced, instead.
+        await callback.answer()
+        await drafts.cancel(stored.id, user.id)
+        data = WizardData(
+            mode=stored.mode,
+            model_id=stored.model_id,
+            image_id=stored.image_id,
+            image_uuid=stored.image_uuid,
+            prompt=stored.prompt,
+        )
+        await successor_card(callback, state, catalog, cards, user, data, stored.params)
+    elif action is CardAction.GO:
         await generate(callback, state, stored.id, catalog, jobs, user)
     elif action is CardAction.CANCEL:
         await callback.answer()
@@ -403,19 +413,18 @@ async def card_action(
         await state.clear()
         await show(callback, _("Cancelled. What shall we make?"), screens.main_menu())
     elif action is CardAction.EDIT:
-        if catalog.get(stored.model_id) is None:
-            await outdated(callback)
+        choice, _moved = catalog.carry_over(stored.model_id, stored.mode, stored.params)
+        if choice is None:
+            await callback.answer(_("This model is not available any more."), show_alert=True)
             return
         await callback.answer()
         await drafts.cancel(stored.id, user.id)
-        data = WizardData.from_params(
-            stored.mode,
-            stored.model_id,
-            stored.params,
+        data = WizardData(
+            mode=stored.mode,
             image_id=stored.image_id,
             image_uuid=stored.image_uuid,
             prompt=stored.prompt,
-        )
+        ).with_params(choice)
         await save(state, data)
         await state.set_state(Wizard.params)
         await show_params(callback, data, catalog, billing, user)
@@ -465,20 +474,53 @@ async def again(
     if job is None or job.user_id != user.id:
         await callback.answer(_("Not found."), show_alert=True)
         return
-    model = catalog.get(job.model_id)
-    if model is None or (job.mode is Mode.I2V and job.image_uuid is None):
+    if job.mode is Mode.I2V and job.image_uuid is None:
         await callback.answer(_("This video can't be repeated any more."), show_alert=True)
         return
     await callback.answer()
-    data = WizardData.from_params(
-        job.mode,
-        job.model_id,
-        job.params,
+    data = WizardData(
+        mode=job.mode,
+        model_id=job.model_id,
         image_uuid=job.image_uuid,
         prompt=job.user_prompt,
         prompt_en=job.prompt if job.prompt_original else None,
     )
-    await cards.make(callback, state, data, user)
+    await successor_card(callback, state, catalog, cards, user, data, job.params)
+
+
+async def successor_card(
+    event: Event,
+    state: FSMContext,
+    catalog: Catalog,
+    cards: Cards,
+    user: User,
+    data: WizardData,
+    params: dict[str, object],
+) -> None:
+    """A card for stored parameters; when their model was retired, the successor's card with
+    the closest parameters, re-priced, after a plain word of what happened."""
+    old = data.model_id or ""
+    choice, moved = catalog.carry_over(old, data.mode, dict(params))
+    target = event.message if isinstance(event, CallbackQuery) else event
+    if choice is None:
+        text = _(
+            "{name} was retired by its provider and has no successor here. "
+            "Please choose another model."
+        ).format(name=html.escape(catalog.name_of(old)))
+        if isinstance(target, Message):
+            await target.answer(text, reply_markup=screens.main_menu())
+        return
+    if moved and isinstance(target, Message):
+        await target.answer(
+            _(
+                "⚠️ {old} was retired by its provider. Here is {new} with the closest "
+                "settings; the price is for the new model."
+            ).format(
+                old=html.escape(catalog.name_of(old)),
+                new=html.escape(catalog.name_of(choice.model_id)),
+            )
+        )
+    await cards.make(event, state, data.with_params(choice), user)
 
 
 # --- shortcuts outside any flow ------------------------------------------------------------------
@@ -494,17 +536,20 @@ async def text_shortcut(
 ) -> None:
     """A plain text outside a flow: a card for text-to-video with the last-used settings."""
     last = await jobs.last_settings(user.id, Mode.T2V)
-    model = catalog.get(last[0]) if last else None
-    data = WizardData(mode=Mode.T2V)
-    if model is not None and last is not None:
-        candidate = WizardData.from_params(Mode.T2V, model.id, last[1])
-        if isinstance(validate_params(model, Mode.T2V, candidate.chosen()), ValidParams):
-            data = candidate
-        else:
-            data = data.with_model(model)
-    else:
-        data = data.with_model(catalog.for_mode(Mode.T2V)[0])
-    await cards.make(message, state, data.model_copy(update={"prompt": message.text}), user)
+    data = WizardData(mode=Mode.T2V, prompt=message.text)
+    if last is not None:
+        await successor_card(
+            message, state, catalog, cards, user, data.model_copy(update={"model_id": last[0]}),
+            last[1],
+        )  # fmt: skip
+        return
+    models = catalog.for_mode(Mode.T2V)
+    first = next((m for m in models if m.recommended), models[0] if models else None)
+    choice = catalog.default_choice(first, Mode.T2V) if first is not None else None
+    if choice is None:
+        await message.answer(_("No model is available right now. Please try again later."))
+        return
+    await cards.make(message, state, data.with_params(choice), user)
 
 
 async def photo_shortcut(

@@ -42,6 +42,21 @@ class Stats:
         return self.tokens_for_costed_jobs / self.usd_cost if self.usd_cost > 0 else None
 
 
+@dataclass(frozen=True)
+class ModelCost:
+    """Jobs of one model that Runware finished with a reported `cost`."""
+
+    model_id: str
+    jobs: int
+    costed_jobs: int
+    usd: float
+    tokens: int  # charged for the costed jobs
+
+    @property
+    def usd_per_job(self) -> float | None:
+        return self.usd / self.costed_jobs if self.costed_jobs else None
+
+
 class Admin:
     def __init__(
         self, db: Database, billing: Billing, *, clock: Callable[[], float] = time.time
@@ -57,6 +72,14 @@ class Admin:
         return UserSummary(
             user, {r[0]: r[1] for r in rows}, await self.billing.history(user.id, history)
         )
+
+    async def model_costs(self) -> dict[str, ModelCost]:
+        rows = await self.db.fetchall(
+            "SELECT model_id, count(*), count(cost_usd), coalesce(sum(cost_usd), 0),"
+            " coalesce(sum(CASE WHEN cost_usd IS NOT NULL THEN tokens END), 0)"
+            " FROM jobs GROUP BY model_id ORDER BY count(*) DESC"
+        )
+        return {r[0]: ModelCost(r[0], r[1], r[2], float(r[3]), int(r[4])) for r in rows}
 
     async def stats(self) -> Stats:
         week_ago = datetime.fromtimestamp(self.clock() - 7 * 86400, UTC).strftime(

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.billing import Billing
-from services.catalog import Catalog, Mode, Problem, ValidParams, check_prompt, validate_params
+from services.catalog import Catalog, Mode, Problem, ValidParams, check_prompt
 from services.db import Database, Row, Tx
 from services.errors import (
     DraftGone,
@@ -169,10 +169,10 @@ class JobService:
 
     def check(self, draft: Draft) -> tuple[ValidParams, str]:
         """Validate a draft against the catalog: (parameters with price, trimmed prompt)."""
-        model = self.catalog.get(draft.model_id)
-        if model is None:
+        model = self.catalog.available(draft.model_id)
+        if model is None:  # unknown, retired, or every combination withdrawn
             raise UnknownModel(draft.model_id)
-        result = validate_params(model, draft.mode, draft.params)
+        result = self.catalog.validate(model, draft.mode, draft.params)
         problems: list[Problem] = [] if isinstance(result, ValidParams) else list(result)
         prompt = check_prompt(model, draft.mode, draft.prompt)
         if isinstance(prompt, Problem):

@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from services.catalog import Catalog, ValidParams, validate_params
+from services.catalog import Catalog, ValidParams, video_task
+from services.catalog_check import CatalogChecker
 from services.jobs import Clock, Job, JobService, Status
 from services.runware import (
     ErrorClass,
@@ -91,8 +92,10 @@ class JobRunner:
         messenger: Messenger,
         options: RunnerOptions | None = None,
         *,
+        checker: CatalogChecker | None = None,
         clock: Clock = time.time,
     ) -> None:
+        self.checker = checker
         self.jobs = jobs
         self.runware = runware
         self.catalog = catalog
@@ -219,10 +222,23 @@ class JobRunner:
 
     async def _submit(self, job: Job) -> None:
         model = self.catalog.get(job.model_id)
-        params = validate_params(model, job.mode, job.params) if model else None
-        if model is None or not isinstance(params, ValidParams):
-            await self._fail(job, "validation", f"model {job.model_id} no longer takes this job")
+        if model is None or job.model_id in self.catalog.live.retired:
+            await self._fail(job, "retired", f"model {job.model_id} is retired")
             return
+        params = self.catalog.validate(model, job.mode, job.params)
+        if not isinstance(params, ValidParams):
+            detail = "; ".join(p.message for p in params)
+            log.warning("job %d: %s no longer takes its parameters: %s", job.id, model.id, detail)
+            await self._fail(job, "refused", detail)
+            return
+        if self.checker is not None:
+            frames = ("00000000-0000-4000-8000-000000000000",) if job.mode.value == "i2v" else ()
+            task = video_task(model, params, job.prompt, job.task_uuid, frames)
+            refusal = self.checker.refusal(model.id, task)
+            if refusal is not None:  # the request would be refused: it never leaves
+                log.warning("job %d: Runware's schema for %s refuses %s", job.id, model.id, refusal)
+                await self._fail(job, "refused", refusal)
+                return
         await self.jobs.update(job, submit_attempts=job.submit_attempts + 1)
         try:
             images: tuple[str, ...] = ()
@@ -235,7 +251,7 @@ class JobRunner:
                 assert job.image_uuid is not None
                 images = (job.image_uuid,)
             request = VideoRequest(job.task_uuid, model, params, job.prompt, images)
-            await self.runware.submit_video(request)
+            await self.runware.submit_video(request, retry=job.submit_attempts > 0)
         except RunwareFailure as exc:
             await self._submit_failed(job, exc)
             return
@@ -283,6 +299,7 @@ class JobRunner:
         await self._fail(job, error.error_class.value, error_text(error))
         if error.error_class in ACCOUNT_ERRORS:
             await self._provider_down(exc)
+        await self._model_gone(job, error)
 
     # --- polling ------------------------------------------------------------------------------
 
@@ -319,6 +336,7 @@ class JobRunner:
                 await self._fail(job, error.error_class.value, error_text(error))
                 if error.error_class in ACCOUNT_ERRORS:
                     await self._provider_down(RunwareFailure(error))
+                await self._model_gone(job, error)
             else:
                 progress = result.progress if isinstance(result, Processing) else None
                 still.append((job, progress if progress is not None else job.progress))
@@ -437,22 +455,30 @@ class JobRunner:
                 + "users are refunded. /resume after fixing it, or wait for the automatic probe."
             )
 
+    async def _model_gone(self, job: Job, error: RunwareError) -> None:
+        """Runware no longer knows the model: withdraw it until the live check says otherwise."""
+        if error.error_class is ErrorClass.RETIRED and self.checker is not None:
+            await self.checker.mark_retired(job.model_id, f"{error.code}: {error.message}")
+
     async def _probe(self) -> None:
+        """While paused for our account, ask Runware for the account's balance: generation
+        resumes only when the key is accepted and the balance is positive."""
         if await self.jobs.paused() != PROVIDER_PAUSE or self.clock() < self._next_probe:
             return
         self._next_probe = self.clock() + self.options.probe_interval
         try:
-            await self.runware.poll([new_task_uuid()])
+            balance = await self.runware.account_balance()
         except RunwareFailure as exc:
-            if (
-                exc.error.error_class in ACCOUNT_ERRORS
-                or exc.error.error_class is ErrorClass.TRANSIENT
-            ):
-                log.info("probe: Runware still refuses (%s)", exc.error.code)
-                return
+            log.info("probe: Runware still refuses (%s)", exc.error.code)
+            return
+        if balance <= 0:
+            log.info("probe: the Runware balance is %.2f USD; generation stays paused", balance)
+            return
         if await self.jobs.resume():
-            log.warning("probe: Runware answers again; generation resumed")
-            await self._alert("Runware answers again: generation resumed automatically.")
+            log.warning("probe: Runware balance %.2f USD; generation resumed", balance)
+            await self._alert(
+                f"Runware answers again (balance {balance:.2f} USD): generation resumed."
+            )
 
     async def _alert(self, text: str) -> None:
         try:

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from services.catalog import ValidParams, VideoModel
+from services.catalog import ValidParams, VideoModel, video_task
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,12 @@ log = logging.getLogger(__name__)
 
 
 class ErrorClass(StrEnum):
-    AUTH = "auth"  # our API key: alert admins, refund
-    OUT_OF_CREDIT = "out_of_credit"  # our Runware account: alert admins, pause, refund
-    VALIDATION = "validation"  # our bug or catalog drift: refund, log allowedValues
+    UPSTREAM = "upstream"  # the model's provider is in trouble (not our account): refund
     CONTENT = "content"  # content policy: tell the user plainly, refund
+    AUTH = "auth"  # our API key: alert admins, refund, pause
+    OUT_OF_CREDIT = "out_of_credit"  # our Runware account: alert admins, pause, refund
+    RETIRED = "retired"  # Runware does not know the model any more: withdraw it, refund
+    VALIDATION = "validation"  # our bug or catalog drift: refund, log allowedValues
     TRANSIENT = "transient"  # retried; if it persists, "the service is busy"
     DUPLICATE = "duplicate"  # conflictTaskUUID: the task exists already
     PROTOCOL = "protocol"  # an answer we cannot read
@@ -47,27 +49,44 @@ _CONTENT_CODES = {
     "imageblocked",
     "nsfwcontentdetected",
     "sensitivecontentdetected",
+    "unsafecontentdetected",
     "moderationfailed",
+}
+_UPSTREAM_CODES = {"modelunavailable", "modeldisabled", "modelnotready"}
+_RETIRED_CODES = {"invalidmodel", "unknownmodel", "modelnotfound"}
+_VALIDATION_CODES = {
+    "unknownparameter",
+    "incompatibleparameters",
+    "mismatchprovidersettingsprovider",
+    "unknownprovidersettingsprovider",
+    "validationfailed",
 }
 
 
-def classify(status: int | None, code: str | None) -> ErrorClass:
-    """Map an HTTP status and a Runware error code to the spec's error classes (codes first)."""
+def classify(status: int | None, code: str | None, message: str | None = None) -> ErrorClass:
+    """Map an HTTP status, a Runware error code (and message) to the classes of
+    shared/docs/runware-api.md, in its order: the upstream provider's trouble first (its
+    "insufficient credits" is not ours), then content, our account, a retired model,
+    validation, transient faults."""
     c = (code or "").lower()
     if c == "conflicttaskuuid":
         return ErrorClass.DUPLICATE
+    if c.startswith(("provider", "thirdparty")) and c not in _CONTENT_CODES:
+        return ErrorClass.UPSTREAM
+    if c in _UPSTREAM_CODES:
+        return ErrorClass.UPSTREAM
     if c in _CONTENT_CODES:
         return ErrorClass.CONTENT
     if any(w in c for w in ("apikey", "unauthorized", "forbidden")):
         return ErrorClass.AUTH
     if any(w in c for w in ("credits", "quota", "balance", "paymentrequired")):
         return ErrorClass.OUT_OF_CREDIT
-    if any(w in c for w in ("timeout", "ratelimit", "noavailableserver", "modelunavailable")):
+    text = (message or "").lower()
+    if c in _RETIRED_CODES or ("model parameter" in text and "air identifier" in text):
+        return ErrorClass.RETIRED
+    if any(w in c for w in ("timeout", "ratelimit", "noavailableserver")):
         return ErrorClass.TRANSIENT
-    if c.startswith(("invalid", "missing", "unsupported", "conflict")) or c in {
-        "unknownparameter",
-        "incompatibleparameters",
-    }:
+    if c.startswith(("invalid", "missing", "unsupported")) or c in _VALIDATION_CODES:
         return ErrorClass.VALIDATION
     if status in (401, 403):
         return ErrorClass.AUTH
@@ -110,7 +129,7 @@ class RunwareError:
         provider = obj.get("responseContent")
         parameter = obj.get("parameter")
         return cls(
-            error_class=classify(http_status, code),
+            error_class=classify(http_status, code, message),
             code=code or (f"http{http_status}" if http_status else "unknown"),
             message=message[:500],
             task_uuid=obj.get("taskUUID") if isinstance(obj.get("taskUUID"), str) else None,
@@ -147,6 +166,14 @@ class ContentRefused(RunwareFailure):
     error_class = ErrorClass.CONTENT
 
 
+class UpstreamFailure(RunwareFailure):
+    error_class = ErrorClass.UPSTREAM
+
+
+class ModelRetired(RunwareFailure):
+    error_class = ErrorClass.RETIRED
+
+
 class TransientFailure(RunwareFailure):
     error_class = ErrorClass.TRANSIENT
 
@@ -162,6 +189,8 @@ _FAILURES: dict[ErrorClass, type[RunwareFailure]] = {
         OutOfCreditFailure,
         ValidationFailure,
         ContentRefused,
+        UpstreamFailure,
+        ModelRetired,
         TransientFailure,
         ProtocolFailure,
     )
@@ -208,6 +237,7 @@ class Answer:
     errors (those that name no task)."""
 
     http_status: int
+    attempts: int = 1  # requests sent for this answer (transient faults are retried)
     items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     errors: dict[str, RunwareError] = field(default_factory=dict)
     general: list[RunwareError] = field(default_factory=list)
@@ -294,6 +324,7 @@ class VideoRequest:
     params: ValidParams
     prompt: str
     image_uuids: tuple[str, ...] = ()  # image-to-video: first (and last) frame
+    ttl: int | None = None  # seconds the result URL lives
 
 
 def new_task_uuid() -> str:
@@ -348,7 +379,13 @@ class RunwareClient:
 
     # --- transport --------------------------------------------------------------------------
 
-    async def _send(self, tasks: list[dict[str, Any]], *, task_errors_retry: bool = True) -> Answer:
+    async def _send(
+        self,
+        tasks: list[dict[str, Any]],
+        *,
+        task_errors_retry: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
         """POST the tasks, retrying transient faults of the whole request (same taskUUIDs).
         With `task_errors_retry`, a request whose every task got a transient error is retried
         too (a submit or upload); polls take such errors as the tasks' own results.
@@ -362,7 +399,9 @@ class RunwareClient:
             error: RunwareError
             retry_after: float | None = None
             try:
-                response = await self._http.post(self._url, json=tasks, headers=self._headers)
+                response = await self._http.post(
+                    self._url, json=tasks, headers={**self._headers, **(headers or {})}
+                )
             except httpx.TimeoutException as exc:
                 error = RunwareError(
                     ErrorClass.TRANSIENT, "timeout", f"timed out: {type(exc).__name__}"
@@ -373,6 +412,7 @@ class RunwareClient:
                 )
             else:
                 answer = parse_answer(response)
+                answer.attempts = attempt
                 if not self._wants_retry(answer, tasks, task_errors_retry):
                     return answer
                 error = answer.general[0] if answer.general else next(iter(answer.errors.values()))
@@ -410,71 +450,58 @@ class RunwareClient:
     # --- upload -------------------------------------------------------------------------------
 
     async def upload_image(self, data: bytes, task_uuid: str | None = None) -> str:
-        """Upload a JPEG/PNG/WEBP image; returns its imageUUID for frame images."""
+        """Upload a JPEG/PNG/WEBP image; returns its imageUUID for frame images. An upload
+        answered conflictTaskUUID (a UUID Runware has seen) is sent again under a new UUID."""
         mime = image_mime(data)
         if mime is None:
             raise ValueError("upload_image takes JPEG, PNG or WEBP bytes")
-        task_uuid = task_uuid or new_task_uuid()
         uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-        task = {"taskType": "imageUpload", "taskUUID": task_uuid, "image": uri}
-        log.info("runware imageUpload %s: %s, %d bytes", task_uuid, mime, len(data))
-        answer = await self._send([task])
-        item = self._single(answer, task_uuid)
-        image_uuid = item.get("imageUUID")
-        if not isinstance(image_uuid, str) or not image_uuid:
-            raise ProtocolFailure(
-                RunwareError(
-                    ErrorClass.PROTOCOL,
-                    "noImageUUID",
-                    "imageUpload answered without imageUUID",
-                    task_uuid,
+        task_uuid = task_uuid or new_task_uuid()
+        for _attempt in range(3):
+            task = {"taskType": "imageUpload", "taskUUID": task_uuid, "image": uri}
+            log.info("runware imageUpload %s: %s, %d bytes", task_uuid, mime, len(data))
+            try:
+                item = self._single(await self._send([task]), task_uuid)
+            except RunwareFailure as exc:
+                if exc.error.error_class is not ErrorClass.DUPLICATE:
+                    raise
+                log.info("runware imageUpload %s: UUID taken; again under a new one", task_uuid)
+                task_uuid = new_task_uuid()
+                continue
+            image_uuid = item.get("imageUUID")
+            if not isinstance(image_uuid, str) or not image_uuid:
+                raise ProtocolFailure(
+                    RunwareError(
+                        ErrorClass.PROTOCOL,
+                        "noImageUUID",
+                        "imageUpload answered without imageUUID",
+                        task_uuid,
+                    )
                 )
-            )
-        return image_uuid
+            return image_uuid
+        raise ProtocolFailure(
+            RunwareError(ErrorClass.PROTOCOL, "conflictTaskUUID", "every upload UUID was taken")
+        )
 
     # --- submit -------------------------------------------------------------------------------
 
     @staticmethod
     def video_task(request: VideoRequest) -> dict[str, Any]:
         """The videoInference task for a catalog model and validated parameters."""
-        model, params = request.model, request.params
-        task: dict[str, Any] = {
-            "taskType": "videoInference",
-            "taskUUID": request.task_uuid,
-            "model": model.id,
-            "duration": params.duration,
-            "deliveryMethod": "async",
-            "includeCost": True,
-            "numberResults": 1,
-            "outputFormat": "MP4",
-        }
-        if request.prompt:
-            task["positivePrompt"] = request.prompt
-        if params.size is not None:
-            width, _, height = params.size.partition("x")
-            task["width"], task["height"] = int(width), int(height)
-        if request.image_uuids:
-            frames = ["first", "last"][: len(request.image_uuids)]
-            if model.frame_images == "flat":
-                task["frameImages"] = [
-                    {"inputImage": image, "frame": frame}
-                    for image, frame in zip(request.image_uuids, frames, strict=False)
-                ]
-            else:
-                task["inputs"] = {
-                    "frameImages": [
-                        {"image": image, "frame": frame}
-                        for image, frame in zip(request.image_uuids, frames, strict=False)
-                    ]
-                }
-        changed = params.changed_settings(model)
-        if changed:
-            task["providerSettings"] = {model.provider: changed}
-        return task
+        return video_task(
+            request.model,
+            request.params,
+            request.prompt,
+            request.task_uuid,
+            request.image_uuids,
+            ttl=request.ttl,
+        )
 
-    async def submit_video(self, request: VideoRequest) -> str:
-        """Submit; returns the taskUUID. A task that already exists (conflictTaskUUID) counts
-        as submitted: the caller goes on to poll it."""
+    async def submit_video(self, request: VideoRequest, *, retry: bool = False) -> str:
+        """Submit; returns the taskUUID. conflictTaskUUID on a retry of this submit (`retry`:
+        an earlier attempt may have reached Runware, or this call resent it after a fault)
+        means "already submitted": the caller goes on to poll it. On a first attempt it is a
+        real conflict (a reused UUID) and is raised as a protocol failure."""
         task = self.video_task(request)
         log.info(
             "runware videoInference %s: %s, %d s, %d frame image(s)",
@@ -483,14 +510,51 @@ class RunwareClient:
             request.params.duration,
             len(request.image_uuids),
         )
+        answer = await self._send([task])
         try:
-            self._single(await self._send([task]), request.task_uuid)
+            self._single(answer, request.task_uuid)
         except RunwareFailure as exc:
             if exc.error.error_class is ErrorClass.DUPLICATE:
-                log.info("runware %s was submitted before; polling it", request.task_uuid)
-                return request.task_uuid
+                if retry or answer.attempts > 1:
+                    log.info("runware %s was submitted before; polling it", request.task_uuid)
+                    return request.task_uuid
+                raise ProtocolFailure(
+                    RunwareError(
+                        ErrorClass.PROTOCOL,
+                        "conflictTaskUUID",
+                        "a new task's UUID is already taken at Runware",
+                        request.task_uuid,
+                    )
+                ) from None
             raise
         return request.task_uuid
+
+    async def dry_run(self, task: dict[str, Any]) -> float | None:
+        """Validate (and price) a task without running it (`X-Runware-Dry-Run: 1`). Returns
+        the USD cost if the answer names one; raises the typed failure if it is refused."""
+        answer = await self._send([task], headers={"X-Runware-Dry-Run": "1"})
+        item = self._single(answer, task["taskUUID"])
+        return _float_or_none(item.get("cost"))
+
+    # --- our account --------------------------------------------------------------------------
+
+    async def account_balance(self) -> float:
+        """The account's balance in USD (`accountManagement` / `getDetails`); `balance` is a
+        number (2025 docs) or an object with `amount` (2026 schema)."""
+        task_uuid = new_task_uuid()
+        task = {"taskType": "accountManagement", "taskUUID": task_uuid, "operation": "getDetails"}
+        item = self._single(await self._send([task]), task_uuid)
+        balance = item.get("balance")
+        if isinstance(balance, dict):
+            balance = balance.get("amount")
+        amount = _float_or_none(balance)
+        if amount is None:
+            raise ProtocolFailure(
+                RunwareError(
+                    ErrorClass.PROTOCOL, "noBalance", "getDetails answered without a balance"
+                )
+            )
+        return amount
 
     @staticmethod
     def _single(answer: Answer, task_uuid: str) -> dict[str, Any]:
@@ -612,7 +676,11 @@ def _poll_result(answer: Answer, task_uuid: str) -> PollResult | None:
     items = answer.items.get(task_uuid, [])
     if not items:
         return None
-    done = next((i for i in items if i.get("status") == "success" and i.get("videoURL")), None)
+    # A videoURL without an error is a finished video, with or without `status` (the SDK
+    # reads it so; model pages show results without one).
+    done = next(
+        (i for i in items if i.get("videoURL") and i.get("status") in (None, "success")), None
+    )
     if done is not None:
         return Succeeded(
             task_uuid,

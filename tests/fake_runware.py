@@ -20,10 +20,10 @@ import httpx
 from aiohttp import web
 
 from tests.mp4 import mp4_bytes
+from tests.runware_rules import UUID4, Rules
 
 API = "https://runware.test/v1"
 VIDEOS = "https://videos.runware.test"
-UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 @dataclass
@@ -38,6 +38,9 @@ class FakeRunware:
     requests: list[list[dict[str, Any]]] = field(default_factory=list)
     fail_next: list[httpx.Response] = field(default_factory=list)
     submit_error: dict[str, Any] | None = None  # answer every videoInference with this error
+    rules: Rules = field(default_factory=Rules)
+    violations: list[str] = field(default_factory=list)
+    balance: Any = 25.0  # what accountManagement/getDetails answers
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -58,7 +61,10 @@ class FakeRunware:
                 )
             elif kind == "videoInference":
                 self.submits[uuid] += 1
-                assert task["deliveryMethod"] == "async"
+                refusal = video_refusal(self.rules, task, None)
+                if refusal is not None:
+                    self.violations.append(f"{refusal['parameter']}: {refusal['message']}")
+                    return httpx.Response(400, json={"errors": [{**refusal, "taskUUID": uuid}]})
                 if self.submit_error:
                     errors.append({**self.submit_error, "taskUUID": uuid})
                 elif self.submits[uuid] > 1:
@@ -69,6 +75,8 @@ class FakeRunware:
                     self.tasks[uuid] = task
                     self.states.setdefault(uuid, {"status": "processing"})
                     data.append({"taskType": kind, "taskUUID": uuid})
+            elif kind == "accountManagement":
+                data.append({"taskType": kind, "taskUUID": uuid, "balance": self.balance})
             elif kind == "getResponse":
                 state = self.states.get(uuid)
                 if state is None:
@@ -102,95 +110,32 @@ class FakeRunware:
         self.states[uuid] = {"status": "error", "error": {"code": code, "message": message}}
 
 
-# --- the spec's model table, for the HTTP server --------------------------------------------------
-
-VEO3_SIZES = {(1280, 720), (720, 1280), (1920, 1080), (1080, 1920)}
-VIDU_SIZES = {
-    (1920, 1080),
-    (1080, 1080),
-    (1080, 1920),
-    (1280, 720),
-    (720, 720),
-    (720, 1280),
-    (640, 360),
-    (360, 360),
-    (360, 640),
-}
-VIDU_720P = {(1280, 720), (720, 720), (720, 1280)}
-VIDU_SETTINGS = {
-    "movementAmplitude": {"auto", "small", "medium", "large"},
-    "bgm": bool,
-    "style": {"general", "anime"},
-}
-SPEC: dict[str, dict[str, Any]] = {
-    "google:3@0": {
-        "durations": {4, 6, 8},
-        "sizes": VEO3_SIZES,
-        "frames": 1,
-        "t2v": True,
-        "provider": {"google": {"generateAudio": bool}},
-    },
-    "google:3@1": {
-        "durations": {4, 6, 8},
-        "sizes": VEO3_SIZES,
-        "frames": 1,
-        "t2v": True,
-        "provider": {"google": {"generateAudio": bool}},
-    },
-    "google:2@0": {
-        "durations": {5, 6, 7, 8},
-        "sizes": {(1280, 720), (720, 1280)},
-        "frames": 2,
-        "t2v": True,
-        "provider": {"google": {"enhancePrompt": bool}},
-    },
-    "vidu:1@1": {
-        "durations": {5},
-        "sizes": {(1920, 1080), (1080, 1080), (1080, 1920)},
-        "frames": 2,
-        "t2v": True,
-        "provider": {"vidu": VIDU_SETTINGS},
-        "no_settings_with_frames": True,
-    },
-    "vidu:1@5": {
-        "durations": {4, 8},
-        "sizes": VIDU_SIZES,
-        "frames": 1,
-        "t2v": True,
-        "provider": {"vidu": VIDU_SETTINGS},
-        "eight_720p": True,
-    },
-    "vidu:2@0": {
-        "durations": {4, 8},
-        "sizes": VIDU_SIZES,
-        "frames": 1,
-        "t2v": False,
-        "provider": {"vidu": {k: v for k, v in VIDU_SETTINGS.items() if k != "style"}},
-        "eight_720p": True,
-    },
-}
-VIDEO_FIELDS = {
-    "taskType",
-    "taskUUID",
-    "model",
-    "positivePrompt",
-    "negativePrompt",
-    "duration",
-    "width",
-    "height",
-    "deliveryMethod",
-    "includeCost",
-    "numberResults",
-    "outputFormat",
-    "outputQuality",
-    "seed",
-    "fps",
-    "inputs",
-    "frameImages",
-    "providerSettings",
-    "webhookURL",
-    "ttl",
-}
+def video_refusal(
+    rules: Rules, task: dict[str, Any], images: dict[str, int] | None
+) -> dict[str, Any] | None:
+    """Runware's answer to a videoInference task it refuses (its published schema, then what
+    the schema cannot say: the bot's own contract and frame images that were uploaded)."""
+    if not isinstance(task.get("taskUUID"), str) or not UUID4.match(task["taskUUID"]):
+        return {"code": "invalidTaskUUID", "message": "taskUUID is not a UUIDv4",
+                "parameter": "taskUUID"}  # fmt: skip
+    refusal = rules.check_task(task)
+    if refusal is not None:
+        return refusal
+    for key, value in (
+        ("deliveryMethod", "async"),
+        ("includeCost", True),
+        ("outputFormat", "MP4"),
+        ("numberResults", 1),
+    ):
+        if task.get(key) != value:
+            return {"code": "invalidParameter", "message": f"the bot must send {key}={value!r}",
+                    "parameter": key}  # fmt: skip
+    if images is not None:
+        for frame in (task.get("inputs") or {}).get("frameImages", []):
+            if frame["image"] not in images:
+                return {"code": "invalidFrameImage", "message": f"unknown image {frame['image']}",
+                        "parameter": "inputs.frameImages"}  # fmt: skip
+    return None
 
 
 @dataclass
@@ -215,6 +160,7 @@ class RunwareServer:
         self.accepted: Counter[str] = Counter()  # generations started per taskUUID
         self.repeats: Counter[str] = Counter()  # submits answered with conflictTaskUUID
         self.violations: list[str] = []
+        self.refusals: list[dict[str, Any]] = []  # every videoInference refused, as answered
         self.requests: list[list[dict[str, Any]]] = []
         self.http_faults: list[tuple[int, Any]] = []  # (status, body or "timeout"/"garbage")
         self.submit_faults: list[dict[str, Any]] = []  # errors for the next submits (in 200)
@@ -224,6 +170,12 @@ class RunwareServer:
         self.video_status = 200
         self.video = mp4_bytes(8192)
         self.timeout_delay = 3.0
+        self.rules = Rules()
+        self.balance: Any = 25.0  # accountManagement/getDetails
+        self.dry_runs: list[dict[str, Any]] = []
+        self.dry_run_cost: float | None = 0.5
+        self.schema_faults: list[tuple[int, str]] = []  # (status, body) for the next schema GETs
+        self.schema_requests = 0
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
 
@@ -231,6 +183,8 @@ class RunwareServer:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("POST", "/v1", self._api)
         app.router.add_route("GET", "/videos/{name}", self._video)
+        app.router.add_route("GET", "/schemas/registry.json", self._registry)
+        app.router.add_route("GET", "/schemas/resolve/{air}", self._resolve)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -288,6 +242,9 @@ class RunwareServer:
                 self._violation(errors, uuid, "taskUUID", f"{kind}: taskUUID is not a UUIDv4")
                 continue
             gate = self.holds.get(str(kind))
+            if kind == "videoInference" and request.headers.get("X-Runware-Dry-Run") == "1":
+                self._dry_run(task, data, errors)
+                continue
             if kind == "videoInference":
                 self._submit(task, data, errors)  # accepted on receipt, like the real API
             if gate is not None and not gate.is_set():
@@ -298,6 +255,11 @@ class RunwareServer:
                 self._upload(task, data, errors)
             elif kind == "getResponse":
                 self._poll(uuid, data, errors)
+            elif kind == "accountManagement":
+                if task.get("operation") != "getDetails":
+                    self._violation(errors, uuid, "operation", "accountManagement: getDetails")
+                else:
+                    data.append({"taskType": kind, "taskUUID": uuid, "balance": self.balance})
             elif kind != "videoInference":
                 self._violation(errors, uuid, "taskType", f"unknown taskType {kind!r}")
         body: dict[str, Any] = {}
@@ -310,6 +272,8 @@ class RunwareServer:
             if errors and not data and all(e["code"].startswith("invalid") for e in errors)
             else 200
         )
+        if any(e.get("code") == "invalidModel" for e in errors) and not data:
+            status = 400
         return web.json_response(body, status=status)
 
     def _violation(
@@ -375,9 +339,12 @@ class RunwareServer:
                 }
             )
             return
-        problem = self._check_video(task)
-        if problem is not None:
-            self._violation(errors, uuid, problem[0], problem[1], problem[2])
+        refusal = video_refusal(self.rules, task, self.images)
+        if refusal is not None:
+            if refusal["code"] != "invalidModel":
+                self.violations.append(f"{refusal['parameter']}: {refusal['message']}")
+            self.refusals.append(refusal)
+            errors.append({**refusal, "taskUUID": uuid, "taskType": "videoInference"})
             return
         if self.submit_faults:
             errors.append(
@@ -389,74 +356,48 @@ class RunwareServer:
         self.next_task_fault = None
         data.append({"taskType": "videoInference", "taskUUID": uuid})
 
-    def _check_video(self, t: dict[str, Any]) -> tuple[str, str, list[Any] | None] | None:
-        unknown = set(t) - VIDEO_FIELDS
-        if unknown:
-            return sorted(unknown)[0], f"unknownParameter {sorted(unknown)}", None
-        spec = SPEC.get(t.get("model", ""))
-        if spec is None:
-            return "model", f"unknown model {t.get('model')!r}", None
-        for key, value in (
-            ("deliveryMethod", "async"),
-            ("includeCost", True),
-            ("outputFormat", "MP4"),
-            ("numberResults", 1),
-        ):
-            if t.get(key) != value:
-                return key, f"{key} must be {value!r} for video", None
-        if t.get("duration") not in spec["durations"]:
-            return "duration", "invalid duration", sorted(spec["durations"])
-        frames = None
-        if "frameImages" in t:
-            return "frameImages", "unsupportedParameter: use inputs.frameImages", None
-        if "inputs" in t:
-            frames = (t["inputs"] or {}).get("frameImages")
-            if not isinstance(frames, list) or not 1 <= len(frames) <= spec["frames"]:
-                return "inputs.frameImages", "invalid frameImages", None
-            for frame in frames:
-                if set(frame) != {"image", "frame"} or frame["frame"] not in ("first", "last"):
-                    return "inputs.frameImages", f"invalid frame {frame}", None
-                if frame["image"] not in self.images:
-                    return "inputs.frameImages", f"unknown image {frame['image']}", None
-            if "width" in t or "height" in t:
-                return "width", "send frame images or width/height, not both", None
-        else:
-            if not spec["t2v"]:
-                return "inputs.frameImages", "this model needs a frame image", None
-            size = (t.get("width"), t.get("height"))
-            if size not in spec["sizes"]:
-                return "width", f"invalid size {size}", None
-            if spec.get("eight_720p") and t["duration"] == 8 and size not in VIDU_720P:
-                return "duration", "8 s is only available at 720p", None
-        prompt = t.get("positivePrompt")
-        if prompt is None and frames is None:
-            return "positivePrompt", "missing positivePrompt", None
-        if prompt is not None and not (isinstance(prompt, str) and 2 <= len(prompt) <= 3000):
-            return "positivePrompt", "positivePrompt must be 2-3000 characters", None
-        settings = t.get("providerSettings")
-        if settings is not None:
-            if frames is not None and spec.get("no_settings_with_frames"):
-                return "providerSettings", "providerSettings not with frame images", None
-            for provider, values in settings.items():
-                allowed = spec["provider"].get(provider)
-                if allowed is None or not values:
-                    return "providerSettings", f"invalid provider {provider!r}", None
-                for key, value in values.items():
-                    rule = allowed.get(key)
-                    ok = (
-                        isinstance(value, bool)
-                        if rule is bool
-                        else rule is not None and value in rule
-                    )
-                    if not ok:
-                        return f"providerSettings.{provider}.{key}", f"invalid {key}", None
-                if values.get("bgm") and t["duration"] != 4:
-                    return (
-                        "providerSettings.vidu.bgm",
-                        "Background music can only be used with videos of exactly 4 seconds",
-                        None,
-                    )
-        return None
+    def _dry_run(self, task: dict[str, Any], data: list[Any], errors: list[Any]) -> None:
+        self.dry_runs.append(task)
+        refusal = video_refusal(self.rules, task, None)
+        if refusal is not None:
+            errors.append({**refusal, "taskUUID": task["taskUUID"], "taskType": "videoInference"})
+            return
+        item: dict[str, Any] = {"taskType": "videoInference", "taskUUID": task["taskUUID"]}
+        if self.dry_run_cost is not None:
+            item["cost"] = self.dry_run_cost
+        data.append(item)
+
+    # --- the schema service -------------------------------------------------------------------
+
+    @property
+    def schemas_url(self) -> str:
+        return f"{self.url}/schemas"
+
+    def _schema_fault(self) -> web.Response | None:
+        self.schema_requests += 1
+        if not self.schema_faults:
+            return None
+        status, body = self.schema_faults.pop(0)
+        return web.Response(status=status, text=body, content_type="application/json")
+
+    async def _registry(self, request: web.Request) -> web.Response:
+        fault = self._schema_fault()
+        return fault or web.json_response(self.rules.registry())
+
+    async def _resolve(self, request: web.Request) -> web.Response:
+        fault = self._schema_fault()
+        if fault is not None:
+            return fault
+        air = request.match_info["air"]
+        if not self.rules.live(air):
+            return web.json_response({"error": "unknown model"}, status=404)
+        return web.json_response(
+            {
+                "requestSchema": self.rules.schema(air),
+                "responseSchema": {"type": "object"},
+                "documentation": f"https://runware.test/docs/{air}",
+            }
+        )
 
     def _poll(self, uuid: str, data: list[Any], errors: list[Any]) -> None:
         task = self.tasks.get(uuid)

@@ -1,0 +1,451 @@
+"""Checking the catalog against what Runware serves today.
+
+Runware publishes its model registry (`<schemas>/registry.json`) and each model's request schema
+(`<schemas>/resolve/<AIR>`). At start-up and every few hours this module:
+- marks catalog models missing from the registry as retired (menus drop them; cards, "Again"
+  and remembered settings move to the successor the catalog names in `replaces`);
+- validates every request the catalog can make for each live model against its schema
+  (jsonschema) and withdraws the combinations it refuses;
+- keeps the last known state in the database (`model_state`), so a restart without network
+  keeps it, and tells the admins once per change.
+A schema service that is down or answers nonsense changes nothing. Before every submit the
+runner asks `refusal()`: an invalid request never leaves."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from jsonschema import exceptions as schema_errors
+from jsonschema import validators
+from jsonschema.protocols import Validator
+
+from services.catalog import (
+    Catalog,
+    Mode,
+    ValidParams,
+    VideoModel,
+    Withdrawal,
+    enumerate_choices,
+    validate_params,
+    video_task,
+)
+from services.db import Database
+from services.runware import RunwareClient, RunwareFailure
+
+log = logging.getLogger(__name__)
+
+Alert = Callable[[str], Awaitable[None]]
+SAMPLE_PROMPT = "A red fox runs through fresh snow at sunrise, cinematic"
+FACT_ORDER = ("duration", "resolution", "aspect", "frames", "mode")
+
+
+class SchemaServiceError(Exception):
+    """The schema service is unreachable or answered something we cannot use."""
+
+
+@dataclass(frozen=True)
+class ModelState:
+    model_id: str
+    status: str  # live | retired | unusable
+    reason: str | None
+    withdrawn: tuple[Withdrawal, ...]
+    usd_cost: float | None
+    checked_at: float
+
+
+class CatalogChecker:
+    def __init__(
+        self,
+        catalog: Catalog,
+        db: Database,
+        http: httpx.AsyncClient,
+        schemas_url: str,
+        *,
+        alert: Alert | None = None,
+        runware: RunwareClient | None = None,
+        dry_run: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.catalog = catalog
+        self.db = db
+        self.http = http
+        self.base = schemas_url.rstrip("/")
+        self.alert: Alert = alert or _log_only
+        self.runware = runware
+        self.dry_run_enabled = dry_run
+        self.clock = clock
+        self.states: dict[str, ModelState] = {}
+        self._validators: dict[str, Validator] = {}
+        self._etag: str | None = None
+        self._registry: dict[str, Any] | None = None
+        self._first_check = True
+        self._last_dry_run = 0.0
+        self.last_check: float | None = None
+        self.last_error: str | None = None
+
+    # --- state ----------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """The last known state, from the database: nothing is fetched."""
+        for row in await self.db.fetchall("SELECT * FROM model_state"):
+            withdrawn = tuple(Withdrawal.from_json(w) for w in json.loads(row["withdrawn"]))
+            state = ModelState(
+                row["model_id"],
+                row["status"],
+                row["reason"],
+                withdrawn,
+                row["usd_cost"],
+                row["checked_at"],
+            )
+            self.states[state.model_id] = state
+            if row["schema"]:
+                with contextlib.suppress(ValueError, schema_errors.SchemaError):
+                    self._validators[state.model_id] = _compile(json.loads(row["schema"]))
+            self.last_check = max(self.last_check or 0.0, state.checked_at)
+        self._apply()
+
+    def _apply(self) -> None:
+        live = self.catalog.live
+        live.retired = {m: s.reason or "" for m, s in self.states.items() if s.status == "retired"}
+        live.unusable = {
+            m: s.reason or "" for m, s in self.states.items() if s.status == "unusable"
+        }
+        live.withdrawn = {m: list(s.withdrawn) for m, s in self.states.items() if s.withdrawn}
+
+    async def _store(self, state: ModelState, schema: dict[str, Any] | None) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO model_state (model_id, status, reason, schema, withdrawn, usd_cost,"
+                " usd_cost_at, checked_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)"
+                " ON CONFLICT (model_id) DO UPDATE SET status = excluded.status,"
+                " reason = excluded.reason, schema = coalesce(excluded.schema, schema),"
+                " withdrawn = excluded.withdrawn, checked_at = excluded.checked_at",
+                (
+                    state.model_id,
+                    state.status,
+                    state.reason,
+                    json.dumps(schema) if schema is not None else None,
+                    json.dumps([w.to_json() for w in state.withdrawn]),
+                    state.usd_cost,
+                    state.checked_at,
+                ),
+            )
+
+    # --- the check ------------------------------------------------------------------------------
+
+    async def run(self, interval: float, stop: asyncio.Event) -> None:
+        """Check now, then every `interval` seconds, until `stop` is set."""
+        while not stop.is_set():
+            try:
+                await self.check()
+                if self.dry_run_enabled and self.clock() - self._last_dry_run >= 86400:
+                    self._last_dry_run = self.clock()
+                    await self.dry_run_round()
+            except Exception:
+                log.exception("catalog check failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+
+    async def check(self) -> list[str]:
+        """One check against the registry and the schemas; returns the changes reported."""
+        now = self.clock()
+        try:
+            registry = await self._fetch_registry()
+        except SchemaServiceError as exc:
+            self.last_error = str(exc)
+            log.warning("catalog check: %s; the catalog stays as it was", exc)
+            return []
+        changes: list[str] = []
+        first = self._first_check
+        self._first_check = False
+        for model in self.catalog.models:
+            old = self.states.get(model.id)
+            if model.id not in registry:
+                state = ModelState(
+                    model.id,
+                    "retired",
+                    "not in Runware's model registry",
+                    (),
+                    old.usd_cost if old else None,
+                    now,
+                )
+                await self._store(state, None)
+                if old is None or old.status != "retired" or first:
+                    changes.append(self._describe_retired(model))
+                self.states[model.id] = state
+                continue
+            try:
+                schema = await self._fetch_schema(model.id)
+                validator = _compile(schema)
+            except SchemaServiceError as exc:
+                log.warning("catalog check: %s: %s; its state stays as it was", model.id, exc)
+                self.last_error = f"{model.id}: {exc}"
+                if old is not None and old.status == "retired":
+                    # In the registry again: usable, with the last known schema if any.
+                    state = ModelState(model.id, "live", None, (), old.usd_cost, now)
+                    await self._store(state, None)
+                    self.states[model.id] = state
+                    changes.append(f"{model.name} ({model.id}): back in Runware's registry")
+                continue
+            self._validators[model.id] = validator
+            withdrawn = withdrawals(model, validator, self.catalog)
+            dry = [w for w in (old.withdrawn if old else ()) if w.path.startswith("dry run")]
+            withdrawn = _unique([*withdrawn, *dry])
+            total = sum(1 for _ in _requests(model, self.catalog))
+            refused = sum(
+                1 for _, facts in _requests(model, self.catalog) if _matches(withdrawn, facts)
+            )
+            status = "unusable" if total and refused == total else "live"
+            reason = "Runware's schema refuses every combination" if status == "unusable" else None
+            state = ModelState(
+                model.id, status, reason, tuple(withdrawn), old.usd_cost if old else None, now
+            )
+            await self._store(state, schema)
+            changes.extend(_diff(model, old, state))
+            self.states[model.id] = state
+        self.last_check = now
+        self.last_error = None
+        self._apply()
+        if changes:
+            log.warning("catalog check: %s", "; ".join(changes))
+            await self._tell_admins(changes)
+        return changes
+
+    def _describe_retired(self, model: VideoModel) -> str:
+        heir = self.catalog.successor(model.id)
+        text = f"{model.name} ({model.id}): retired by Runware (not in its model registry)"
+        return text + (f"; users are offered {heir.name} ({heir.id})" if heir else "")
+
+    async def _tell_admins(self, changes: list[str]) -> None:
+        text = "Model catalog check:\n" + "\n".join(f"• {c}" for c in changes)
+        try:
+            await self.alert(text)
+        except Exception as exc:  # noqa: BLE001 - an alert must never break the check
+            log.warning("could not alert the admins: %r", exc)
+
+    async def _fetch_registry(self) -> set[str]:
+        headers = {"If-None-Match": self._etag} if self._etag and self._registry else {}
+        try:
+            response = await self.http.get(f"{self.base}/registry.json", headers=headers)
+        except httpx.HTTPError as exc:
+            raise SchemaServiceError(f"registry: {type(exc).__name__}") from None
+        if response.status_code == 304 and self._registry is not None:
+            body = self._registry
+        else:
+            if response.status_code != 200:
+                raise SchemaServiceError(f"registry answered HTTP {response.status_code}")
+            try:
+                body = response.json()
+            except ValueError:
+                raise SchemaServiceError("registry answered something that is not JSON") from None
+        models = body.get("models") if isinstance(body, dict) else None
+        if not isinstance(models, dict) or not models:
+            raise SchemaServiceError("registry answered without a models table")
+        ids = {k for k in models if isinstance(k, str)}
+        if not ids & {m.id for m in self.catalog.models}:
+            # A registry that knows none of our models is more likely broken than a world in
+            # which every provider retired everything at once.
+            raise SchemaServiceError("registry names none of the catalog's models")
+        self._registry = body
+        self._etag = response.headers.get("etag")
+        return ids
+
+    async def _fetch_schema(self, model_id: str) -> dict[str, Any]:
+        try:
+            response = await self.http.get(f"{self.base}/resolve/{model_id}")
+        except httpx.HTTPError as exc:
+            raise SchemaServiceError(f"resolve: {type(exc).__name__}") from None
+        if response.status_code != 200:
+            raise SchemaServiceError(f"resolve answered HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise SchemaServiceError("resolve answered something that is not JSON") from None
+        schema = body.get("requestSchema") if isinstance(body, dict) else None
+        if not isinstance(schema, dict) or not schema:
+            raise SchemaServiceError("resolve answered without a requestSchema")
+        return schema
+
+    # --- before every submit --------------------------------------------------------------------
+
+    def refusal(self, model_id: str, task: dict[str, Any]) -> str | None:
+        """Why this task must not be sent (the model is retired, or its cached schema refuses
+        the task: path and message), or None."""
+        if model_id in self.catalog.live.retired:
+            return f"model {model_id} is retired"
+        validator = self._validators.get(model_id)
+        if validator is None:
+            return None
+        return first_error(validator, task)
+
+    async def mark_retired(self, model_id: str, reason: str) -> None:
+        """Runware refused the model itself (invalidModel and kin) on a real request."""
+        model = self.catalog.get(model_id)
+        old = self.states.get(model_id)
+        if model is None or (old is not None and old.status == "retired"):
+            return
+        state = ModelState(
+            model_id, "retired", reason[:300], (), old.usd_cost if old else None, self.clock()
+        )
+        await self._store(state, None)
+        self.states[model_id] = state
+        self._apply()
+        await self._tell_admins([self._describe_retired(model) + f": {reason[:200]}"])
+
+    # --- dry runs -------------------------------------------------------------------------------
+
+    async def dry_run_round(self) -> None:
+        """Each live model's default text-to-video request with X-Runware-Dry-Run: a refusal
+        withdraws that combination, a returned cost is recorded as the current USD price."""
+        if self.runware is None:
+            return
+        changes: list[str] = []
+        for model in self.catalog.models:
+            if not self.catalog.is_live(model.id) or not model.supports(Mode.T2V):
+                continue
+            params = self.catalog.default_choice(model, Mode.T2V)
+            if params is None:
+                continue
+            task = video_task(model, params, SAMPLE_PROMPT, str(uuid.uuid4()))
+            old = self.states.get(model.id)
+            try:
+                cost = await self.runware.dry_run(task)
+            except RunwareFailure as exc:
+                if exc.error.error_class.value not in ("validation", "retired"):
+                    log.info("dry run of %s: %s", model.id, exc.error.describe())
+                    continue
+                item = Withdrawal(
+                    params.facts(0),
+                    f"dry run: {exc.error.parameter or '-'}",
+                    exc.error.message[:200],
+                )
+                withdrawn = _unique([*(old.withdrawn if old else ()), item])
+                state = ModelState(
+                    model.id,
+                    old.status if old else "live",
+                    old.reason if old else None,
+                    tuple(withdrawn),
+                    old.usd_cost if old else None,
+                    self.clock(),
+                )
+                await self._store(state, None)
+                self.states[model.id] = state
+                changes.append(f"{model.name} ({model.id}): withdrawn {item.describe()}")
+                continue
+            if cost is not None:
+                async with self.db.transaction() as tx:
+                    await tx.execute(
+                        "UPDATE model_state SET usd_cost = ?, usd_cost_at = ? WHERE model_id = ?",
+                        (cost, self.clock(), model.id),
+                    )
+                if old is not None:
+                    self.states[model.id] = ModelState(
+                        old.model_id, old.status, old.reason, old.withdrawn, cost, old.checked_at
+                    )
+        self._apply()
+        if changes:
+            await self._tell_admins(changes)
+
+
+async def _log_only(text: str) -> None:
+    log.warning("admin alert (no messenger yet): %s", text)
+
+
+# --- validating what the catalog can send ------------------------------------------------
+
+
+def _compile(schema: dict[str, Any]) -> Validator:
+    try:
+        cls = validators.validator_for(schema)
+        cls.check_schema(schema)
+    except schema_errors.SchemaError as exc:
+        raise SchemaServiceError(f"the requestSchema is not a JSON Schema: {exc.message}") from None
+    return cls(schema)
+
+
+def first_error(validator: Validator, task: dict[str, Any]) -> str | None:
+    error = schema_errors.best_match(validator.iter_errors(task))
+    if error is None:
+        return None
+    path = ".".join(str(p) for p in error.absolute_path) or "(request)"
+    return f"{path}: {error.message[:300]}"
+
+
+def _requests(model: VideoModel, catalog: Catalog) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every request the catalog can produce for the model: (task, facts)."""
+    out: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for mode in model.modes:
+        frame_counts = (0,) if mode is Mode.T2V else ((1, 2) if model.last_frame else (1,))
+        for choice in enumerate_choices(model, mode):
+            params = validate_params(model, mode, choice, catalog.pricing)
+            if not isinstance(params, ValidParams):
+                continue
+            for frames in frame_counts:
+                images = tuple(str(uuid.uuid4()) for _ in range(frames))
+                prompt = "" if mode is Mode.I2V and not model.prompt_required_i2v else SAMPLE_PROMPT
+                task = video_task(model, params, prompt, str(uuid.uuid4()), images)
+                out.append((task, params.facts(frames)))
+    return out
+
+
+def withdrawals(model: VideoModel, validator: Validator, catalog: Catalog) -> list[Withdrawal]:
+    """The combinations the schema refuses, each stated as briefly as is true: a single fact
+    (duration=15) when every request with it is refused, else the whole combination."""
+    checked = [(facts, first_error(validator, task)) for task, facts in _requests(model, catalog)]
+    failing = [(facts, error) for facts, error in checked if error is not None]
+    found: list[Withdrawal] = []
+    for facts, error in failing:
+        if _matches(found, facts):
+            continue
+        path, _, message = error.partition(": ")
+        item = Withdrawal(dict(facts), path, message)
+        for key in (*FACT_ORDER, *sorted(k for k in facts if k.startswith("opt."))):
+            with_it = [e for f, e in checked if f.get(key) == facts[key]]
+            if with_it and all(e is not None for e in with_it):
+                item = Withdrawal({key: facts[key]}, path, message)
+                break
+        found.append(item)
+    return found
+
+
+def _matches(withdrawn: list[Withdrawal], facts: dict[str, Any]) -> bool:
+    return any(w.matches(facts) for w in withdrawn)
+
+
+def _unique(items: list[Withdrawal]) -> list[Withdrawal]:
+    seen: set[str] = set()
+    out: list[Withdrawal] = []
+    for item in items:
+        key = json.dumps(item.facts, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def _diff(model: VideoModel, old: ModelState | None, new: ModelState) -> list[str]:
+    name = f"{model.name} ({model.id})"
+    changes: list[str] = []
+    if old is not None and old.status == "retired":
+        changes.append(f"{name}: back in Runware's registry")
+    if new.status == "unusable" and (old is None or old.status != "unusable"):
+        changes.append(f"{name}: hidden, {new.reason}")
+    before = {json.dumps(w.facts, sort_keys=True) for w in (old.withdrawn if old else ())}
+    after = {json.dumps(w.facts, sort_keys=True) for w in new.withdrawn}
+    for item in new.withdrawn:
+        if json.dumps(item.facts, sort_keys=True) not in before:
+            changes.append(f"{name}: withdrawn {item.describe()}")
+    for item in old.withdrawn if old else ():
+        if json.dumps(item.facts, sort_keys=True) not in after:
+            facts = ", ".join(f"{k}={v}" for k, v in sorted(item.facts.items()))
+            changes.append(f"{name}: offered again {facts}")
+    return changes
