@@ -15,3 +15,19 @@ async def db(tmp_path) -> AsyncIterator[Database]:
     await migrate(database)
     yield database
     await database.close()
+
+
+def catalog_priced(folder, usd_per_token: float, margin: float = 1.0):
+    """The real catalog with other token arithmetic: tests about balances pick round prices
+    (Runway Gen-4.5 at $0.125/s and $0.025 a token is 5 tokens a second)."""
+    from services.catalog import CATALOG_PATH
+
+    text = CATALOG_PATH.read_text(encoding="utf-8")
+    head, _, rest = text.partition("[pricing]")
+    rest = rest.split("\n", 3)[3]  # drop the two pricing lines
+    path = folder / "models.toml"
+    path.write_text(
+        f"{head}[pricing]\nusd_per_token = {usd_per_token}\nmargin = {margin}\n{rest}",
+        encoding="utf-8",
+    )
+    return path

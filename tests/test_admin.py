@@ -11,6 +11,7 @@ from bot.app import register_commands
 from services.billing import Kind
 from services.catalog import Mode
 from services.jobs import Draft, Status
+from tests.conftest import catalog_priced
 from tests.harness import Harness
 from tests.recording_session import TOKEN, RecordingSession
 
@@ -20,7 +21,9 @@ USER = 1001
 
 @pytest.fixture
 async def h(tmp_path):
-    harness = await Harness.start(tmp_path, admin_ids="9")
+    harness = await Harness.start(
+        tmp_path, admin_ids="9", catalog_path=str(catalog_priced(tmp_path, 0.025))
+    )
     await harness.give(100, USER)
     yield harness
     await harness.close()
@@ -121,7 +124,7 @@ async def test_debit_never_goes_below_zero(h, admin):
 
 
 async def make_job(
-    h, user=USER, model="google:2@0", cost=None, status=Status.DELIVERED, duration=5
+    h, user=USER, model="runway:1@2", cost=None, status=Status.DELIVERED, duration=5
 ):
     job = await h.services.jobs.create(
         Draft(user, user, Mode.T2V, model, {"duration": duration}, "a prompt")
@@ -149,8 +152,8 @@ async def test_user_shows_balance_language_jobs_and_ledger(h, admin):
 
 async def test_stats_match_a_known_set_of_jobs_and_ledger_rows(h, admin):
     await h.give(400, 2000)
-    await make_job(h, cost=0.5)  # Veo 2, 5 s: 25 tokens
-    await make_job(h, user=2000, model="google:3@0", duration=8, cost=1.5)  # 50 tokens
+    await make_job(h, cost=0.5)  # Runway Gen-4.5, 5 s: 25 tokens at $0.025 a token
+    await make_job(h, user=2000, duration=10, cost=1.5)  # 50 tokens
     await make_job(h, user=2000, status=Status.FAILED)  # 25 tokens, refunded
     await make_job(h, status=Status.QUEUED)  # 25 tokens, running
     await h.services.billing.debit(USER, 10, Kind.ADMIN_DEBIT, "fix")
@@ -158,10 +161,13 @@ async def test_stats_match_a_known_set_of_jobs_and_ledger_rows(h, admin):
     lines = admin.last_text().splitlines()
     assert lines[1] == "Users: 3 · active in 7 days: 3"  # two users and the admin
     assert lines[2] == "Jobs by status: delivered 2, failed 1, queued 1"
-    assert lines[3] == "Jobs by model: google:2@0 3, google:3@0 1"
+    assert lines[3] == "Jobs by model: runway:1@2 4"
     assert lines[4] == "Tokens credited: 500 · taken back: 10"
     assert lines[5] == "Tokens spent on videos: 100 (charged 125, refunded 25 in 1 refunds)"
     assert lines[6] == "Runware cost: $2.00 · tokens per USD: 37.5"
+    # Per model: 4 jobs, 75 tokens charged for the two costed ones, $2.00, and the margin of
+    # those tokens at $0.025 each ($1.875) over $2.00.
+    assert lines[9] == "Runway Gen-4.5: 4 · 75 · $2.00 · ×0.94"
 
 
 async def test_refund_once_and_tell_the_owner(h, admin):

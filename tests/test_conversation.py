@@ -41,6 +41,7 @@ WORDS = {
         "card": "Check and confirm",
         "cancelled": "Cancelled",
         "queued": "Waiting in line",
+        "more": "More models",
     },
     "ru": {
         "t2v": "Видео из текста",
@@ -56,6 +57,7 @@ WORDS = {
         "card": "Проверьте и подтвердите",
         "cancelled": "Отменено",
         "queued": "В очереди",
+        "more": "Ещё модели",
     },
 }
 
@@ -108,28 +110,31 @@ async def test_help_balance_and_unknown_command(h):
 # --- the wizards, every model, both languages ----------------------------------------------------
 
 
+async def choose(user, model, words):
+    """Tap the model's button, on the short first screen or behind "More models"."""
+    if not any(text.startswith(model.name + " ·") for text, _ in user.buttons()):
+        await user.tap(words["more"])
+    await user.tap(model.name + " ·")
+
+
 @pytest.mark.parametrize("language", ["en", "ru"])
 @pytest.mark.parametrize("model", T2V, ids=lambda m: m.id)
 async def test_text_to_video_wizard_for_every_model(h, model, language):
     user = in_lang(h, language)
-    await user.give(1000)
+    await user.give(5000)
     words = WORDS[language]
     await user.send("/start")
     await user.tap(words["t2v"])
     assert words["pick"] in user.last_text()
-    await user.tap(model.name + " ·")
-    price = model.price_of(
-        model.default_duration,
-        model.default_size,
-        {s.key: s.default for s in model.settings_for(Mode.T2V, model.default_duration)},
-    )
+    await choose(user, model, words)
+    price = CATALOG.default_choice(model, Mode.T2V).price
     assert str(price) in user.last_text()
     await user.tap(words["next"])
     assert words["prompt"] in user.last_text()
     await user.send("  A red fox runs through deep snow  ")
     card = user.last_text()
     assert words["card"] in card and model.name in card and str(price) in card
-    assert f"{1000 - price} " in card
+    assert f"{5000 - price} " in card
     toast = await user.tap(words["go"])
     assert toast
     [job] = [j for j in await user.jobs() if j.user_id == user.user_id]
@@ -142,18 +147,18 @@ async def test_text_to_video_wizard_for_every_model(h, model, language):
     assert job.prompt == "A red fox runs through deep snow"
     assert job.progress_message_id == user.screens()[-1].message_id
     assert words["queued"] in user.last_text()
-    assert await user.services.billing.balance(user.user_id) == 1000 - price
+    assert await user.services.billing.balance(user.user_id) == 5000 - price
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
 @pytest.mark.parametrize("model", I2V, ids=lambda m: m.id)
 async def test_image_to_video_wizard_for_every_model(h, model, language):
     user = in_lang(h, language)
-    await user.give(1000)
+    await user.give(5000)
     words = WORDS[language]
     await user.send("/start")
     await user.tap(words["i2v"])
-    await user.tap(model.name + " ·")
+    await choose(user, model, words)
     await user.tap(words["next"])
     assert words["photo"] in user.last_text()
     await user.send_photo(image_bytes(3000, 2000))
@@ -171,17 +176,17 @@ async def test_image_to_video_wizard_for_every_model(h, model, language):
 
 
 async def test_vidu_music_only_at_4_seconds_and_reset_on_duration_change(h):
-    await h.send("/start")
-    await h.tap("Text to video")
-    await h.tap("Vidu 1.5 ·")
+    await to_photo_step(h, params=True)
     labels = [t for t, _ in h.buttons()]
     assert any("Background music: off" in t for t in labels)
     await h.tap("Background music: off")
     assert "Background music</b>: on" in h.last_text()
-    await h.tap("8 s")
+    await h.tap("1080p")
+    await h.tap("8 s")  # 8 s is 720p only: the quality moves to 720p, the music starts over
     labels = [t for t, _ in h.buttons()]
     assert not any("Background music" in t for t in labels)
-    assert not any("1920×1080" in t for t in labels)  # 8 s is 720p only
+    assert not any("1080p" in t for t in labels)
+    assert "Quality</b>: 720p" in h.last_text()
     await h.tap("4 s")
     assert any("Background music: off" in t for t, _ in h.buttons())
 
@@ -189,27 +194,31 @@ async def test_vidu_music_only_at_4_seconds_and_reset_on_duration_change(h):
 async def test_change_parameters_from_the_card_keeps_the_prompt(h):
     await h.send("/start")
     await h.tap("Text to video")
-    await h.tap("Veo 2 ·")
+    await h.tap("Hailuo 2.3 ·")
     await h.tap("Next")
     await h.send("a lighthouse in a storm")
     await h.tap("Change parameters")
-    await h.tap("5 s")
+    await h.tap("10 s")
     await h.tap("Next")
     card = h.last_text()
-    assert "a lighthouse in a storm" in card and "Duration: 5 s" in card
+    assert "a lighthouse in a storm" in card and "Duration: 10 s" in card
     await h.tap("Generate")
     [job] = await h.jobs()
-    assert job.params["duration"] == 5 and job.tokens == 25
+    price = h.services.catalog.validate(
+        h.services.catalog.get("minimax:4@1"), Mode.T2V, {"duration": 10}
+    ).price
+    assert job.params["duration"] == 10 and job.tokens == price
 
 
 # --- refusals ------------------------------------------------------------------------------------
 
 
-async def to_photo_step(h):
+async def to_photo_step(h, params=False):
     await h.send("/start")
     await h.tap("Image to video")
     await h.tap("Vidu 2.0 ·")
-    await h.tap("Next")
+    if not params:
+        await h.tap("Next")
 
 
 @pytest.mark.parametrize(
@@ -253,7 +262,7 @@ async def test_image_refusals_keep_the_user_on_the_step(h, send, expected):
 async def test_prompt_refusals_keep_the_user_on_the_step(h, prompt, expected):
     await h.send("/start")
     await h.tap("Text to video")
-    await h.tap("Veo 3 ·")
+    await h.tap("Veo 3.1 Fast ·")
     await h.tap("Next")
     await h.send(prompt)
     assert expected in h.last_text()
@@ -266,7 +275,7 @@ async def test_not_enough_tokens_offers_top_up_instead_of_generate(h):
     await poor.give(30)
     await poor.send("/start")
     await poor.tap("Text to video")
-    await poor.tap("Veo 3 ·")
+    await poor.tap("Veo 3.1 Fast ·")
     await poor.tap("Next")
     await poor.send("a city at night")
     assert "Not enough tokens: 20 tokens missing" in poor.last_text()
@@ -283,7 +292,7 @@ async def test_not_enough_tokens_offers_top_up_instead_of_generate(h):
 async def test_double_tap_on_generate_creates_one_job(h):
     await h.send("/start")
     await h.tap("Text to video")
-    await h.tap("Veo 3 ·")
+    await h.tap("Veo 3.1 Fast ·")
     await h.tap("Next")
     await h.send("two taps")
     card = h.screen()
@@ -298,7 +307,7 @@ async def test_double_tap_on_generate_creates_one_job(h):
 async def test_forged_and_stale_callbacks_change_nothing(h):
     await h.send("/start")
     await h.tap("Text to video")
-    await h.tap("Veo 3 ·")
+    await h.tap("Veo 3.1 Fast ·")
     await h.tap("Next")
     await h.send("mine")
     my_card = h.screen()
@@ -316,12 +325,12 @@ async def test_forged_and_stale_callbacks_change_nothing(h):
     await thief.tap("Text to video")
     alert = await thief.press(PickModel(mode=Mode.T2V, model="nope.1@1").pack())
     assert "outdated" in alert
-    await thief.tap("Veo 3 ·")
+    await thief.tap("Veo 3.1 Fast ·")
     alert = await thief.press(SetParam(name="duration", value="99").pack())
     assert "not available" in alert
     alert = await thief.press(SetParam(name="colour", value="red").pack())
     assert "not available" in alert
-    alert = await thief.press(PickModel(mode=Mode.T2V, model="google.3@0").pack())
+    alert = await thief.press(PickModel(mode=Mode.T2V, model="google.3@3").pack())
     assert "outdated" in alert  # a model button from a screen already left behind
     assert len(Card(action=CardAction.TOPUP, draft=2**31).pack().encode()) < 64
 
@@ -329,7 +338,7 @@ async def test_forged_and_stale_callbacks_change_nothing(h):
 async def test_card_from_before_a_restart_still_works_once(h):
     await h.send("/start")
     await h.tap("Text to video")
-    await h.tap("Veo 3 ·")
+    await h.tap("Veo 3.1 Fast ·")
     await h.tap("Next")
     await h.send("survives a redeploy")
     card = h.screen()
@@ -342,13 +351,13 @@ async def test_card_from_before_a_restart_still_works_once(h):
 async def test_restart_mid_wizard_resumes_at_the_same_step(h):
     await h.send("/start")
     await h.tap("Text to video")
-    await h.tap("Veo 2 ·")
-    await h.tap("6 s")
+    await h.tap("Hailuo 2.3 ·")
+    await h.tap("10 s")
     after = await h.restart()
     await after.tap("Next")
     assert "Describe" in after.last_text()
     await after.send("resumed")
-    assert "Duration: 6 s" in after.last_text()
+    assert "Duration: 10 s" in after.last_text()
 
 
 @pytest.mark.parametrize("step", ["model", "params", "photo", "prompt", "confirm"])
@@ -356,7 +365,7 @@ async def test_cancel_from_every_state(h, step):
     await h.send("/start")
     await h.tap("Image to video")
     if step != "model":
-        await h.tap("Veo 3 ·")
+        await h.tap("Veo 3.1 Fast ·")
     if step in ("photo", "prompt", "confirm"):
         await h.tap("Next")
     if step in ("prompt", "confirm"):
@@ -384,16 +393,16 @@ async def test_wrong_input_in_button_steps(h):
 
 async def test_plain_text_offers_a_card_with_the_last_used_settings(h):
     await h.send("a dog on a skateboard")
-    assert "Veo 3" in h.last_text() and "a dog on a skateboard" in h.last_text()
+    assert "Veo 3.1 Fast" in h.last_text() and "a dog on a skateboard" in h.last_text()
     await h.tap("Change parameters")
     await h.tap("⬅ Models")
-    await h.tap("Veo 2 ·")
-    await h.tap("5 s")
+    await h.tap("Hailuo 2.3 ·")
+    await h.tap("10 s")
     await h.tap("Next")
     await h.tap("Generate")
     await h.send("a cat on a piano")
     card = h.last_text()
-    assert "Veo 2" in card and "Duration: 5 s" in card
+    assert "Hailuo 2.3" in card and "Duration: 10 s" in card
 
 
 async def test_photo_outside_a_flow_starts_image_to_video_with_the_caption(h):
@@ -429,7 +438,7 @@ async def test_every_button_fits_telegram(h):
     await h.send("/start")
     await h.tap("Text to video")
     for model in T2V:
-        await h.tap(model.name + " ·")
+        await choose(h, model, WORDS["en"])
         for _text, data in h.buttons():
             assert len(data.encode()) <= 64
         await h.tap("⬅ Models")
@@ -439,7 +448,7 @@ async def test_every_button_fits_telegram(h):
     )
 
 
-async def delivered_job(h, mode=Mode.T2V, model="google:2@0", image_uuid=None):
+async def delivered_job(h, mode=Mode.T2V, model="runway:1@2", image_uuid=None):
     job = await h.services.jobs.create(
         Draft(
             h.user_id,
@@ -476,7 +485,7 @@ async def test_again_with_the_same_settings(h, mode):
 async def test_a_command_mid_wizard_is_an_unknown_command_and_the_step_stays(h):
     await h.send("/start")
     await h.tap("Text to video")
-    await h.tap("Veo 3 ·")
+    await h.tap("Veo 3.1 Fast ·")
     await h.tap("Next")
     await h.send("/topup 1001 5")
     assert "don't know this command" in h.last_text()

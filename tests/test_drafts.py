@@ -25,6 +25,6 @@ async def test_a_saved_draft_is_what_reading_it_back_gives(db):
     )
     assert saved == await drafts.get(saved.id, 7)
     assert saved.status == "open" and saved.job_id is None
-    other = await drafts.save(7, Mode.T2V, "google:3@0", {"duration": 8}, "rain")
+    other = await drafts.save(7, Mode.T2V, "google:3@3", {"duration": 8}, "rain")
     assert other.id != saved.id and other == await drafts.get(other.id, 7)
     assert await drafts.get(saved.id, 8) is None  # another user's draft reads as not found

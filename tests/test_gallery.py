@@ -26,7 +26,7 @@ async def h(tmp_path):
 
 async def make(h, prompt, status=Status.DELIVERED, user=USER, created=None):
     jobs = h.services.jobs
-    job = await jobs.create(Draft(user, user, Mode.T2V, "google:2@0", {"duration": 6}, prompt))
+    job = await jobs.create(Draft(user, user, Mode.T2V, "runway:1@2", {"duration": 6}, prompt))
     if created is not None:
         await jobs.update(job, created_at=created)
     if status is Status.QUEUED:

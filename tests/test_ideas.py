@@ -62,7 +62,7 @@ async def test_an_idea_goes_to_the_card_and_to_a_job(h, language):
     }[language]
     await user.send("/start")
     await user.tap(words[0])
-    await user.tap("Veo 3 ·")
+    await user.tap("Veo 3.1 Fast ·")
     await user.tap("Далее" if language == "ru" else "Next")
     await user.tap(words[1])
     await user.tap(words[2])
@@ -80,7 +80,7 @@ async def test_an_idea_goes_to_the_card_and_to_a_job(h, language):
 async def test_camera_ideas_only_for_image_to_video(h):
     await h.send("/start")
     await h.tap("Text to video")
-    await h.tap("Veo 3 ·")
+    await h.tap("Veo 3.1 Fast ·")
     await h.tap("Next")
     await h.tap("Ideas")
     assert not any("Camera" in t for t, _ in h.buttons())

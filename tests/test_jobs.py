@@ -82,7 +82,7 @@ class World:
         )
 
     async def create(
-        self, model="google:3@0", mode=Mode.T2V, params=None, prompt="a fox", image=None, user=USER
+        self, model="google:3@3", mode=Mode.T2V, params=None, prompt="a fox", image=None, user=USER
     ) -> Job:
         return await self.jobs.create(Draft(user, user, mode, model, params or {}, prompt, image))
 
@@ -194,7 +194,7 @@ async def test_per_user_limit_is_checked_before_charging(world):
 
 async def test_text_to_video_from_creation_to_the_chat(world):
     runner = world.runner()
-    job = await world.create(params={"settings": {"generateAudio": False}}, prompt="a <b>fox</b>")
+    job = await world.create(params={"options": {"audio": False}}, prompt="a <b>fox</b>")
     await run(runner)
     job = await world.job(job.id)
     assert job.status is Status.SUBMITTED
