@@ -108,11 +108,18 @@ SPEC: dict[str, dict[str, Any]] = {
             },
             {  # background music at 4 s only
                 "if": {
+                    "required": ["providerSettings"],
                     "properties": {
                         "providerSettings": {
-                            "properties": {"vidu": {"properties": {"bgm": {"const": True}}}}
+                            "required": ["vidu"],
+                            "properties": {
+                                "vidu": {
+                                    "required": ["bgm"],
+                                    "properties": {"bgm": {"const": True}},
+                                }
+                            },
                         }
-                    }
+                    },
                 },
                 "then": {"properties": {"duration": {"const": 4}}},
             },

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,10 +32,12 @@ from services.jobs import Draft, Job, JobService, Status
 from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
 from services.users import Users
+from tests.conftest import catalog_priced
 from tests.fake_runware import API, VIDEOS, FakeRunware
 from tests.recording_session import TOKEN, RecordingSession
 
-CATALOG = load_catalog()
+# Veo 3.1 Fast, 8 s with sound ($1.20) is 50 tokens at $0.024 a token.
+CATALOG = load_catalog(catalog_priced(Path(tempfile.mkdtemp()), 0.024))
 USER, ADMIN = 1001, 9
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + b"v" * 5000
 
@@ -220,9 +224,9 @@ async def test_text_to_video_from_creation_to_the_chat(world):
     [video] = world.session.sent(SendVideo)
     assert video.video == url and video.chat_id == USER
     assert job.file_id == "video-file-" + job.file_id.rsplit("-", 1)[1]
-    assert video.caption.startswith("🎬 Veo 3 · 8 s\na &lt;b&gt;fox&lt;/b&gt;")
+    assert video.caption.startswith("🎬 Veo 3.1 Fast · 8 s\na &lt;b&gt;fox&lt;/b&gt;")
     assert [d.message_id for d in world.session.sent(DeleteMessage)] == [job.progress_message_id]
-    assert await world.balance() == 500 - 40
+    assert await world.balance() == 500 - 34  # 8 s silent: $0.80 at $0.024 a token
     await run(runner, steps=2)
     assert len(world.session.sent(SendVideo)) == 1  # delivered once
 
@@ -418,8 +422,28 @@ async def test_queued_jobs_wait_while_runware_is_paused(world):
     await run(runner)  # a new runner probes at once: still refused
     await run(runner)
     assert (await world.job(job.id)).status is Status.QUEUED
-    assert [t[0]["taskType"] for t in world.fake.requests] == ["getResponse"]
+    assert [t[0]["taskType"] for t in world.fake.requests] == ["accountManagement"]
     assert await world.jobs.paused() == "provider"
+
+
+@pytest.mark.parametrize("balance", [0, {"amount": 0.0, "currency": "USD"}, -3.5])
+async def test_an_empty_account_keeps_generation_paused_until_it_has_credit(world, balance):
+    runner = world.runner(probe_interval=10)
+    job = await world.create()
+    await world.jobs.pause("provider")
+    world.fake.balance = balance
+    await run(runner)  # the key is accepted but there is no credit: still paused
+    assert await world.jobs.paused() == "provider"
+    assert (await world.job(job.id)).status is Status.QUEUED
+    assert not world.fake.submits
+    world.fake.balance = {"amount": 12.5, "currency": "USD"}
+    world.clock.advance(11)
+    await run(runner, steps=2)
+    assert await world.jobs.paused() is None
+    assert world.fake.submits[job.task_uuid] == 1
+    assert "balance 12.50 USD" in world.session.sent(SendMessage)[-1].text or any(
+        "balance 12.50 USD" in m.text for m in world.session.sent(SendMessage)
+    )
 
 
 async def test_transient_submit_faults_are_retried_then_refunded(world):

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from services.catalog import Mode, load_catalog, validate_params
+from services.catalog import load_catalog, validate_params
 from services.runware import (
     AuthFailure,
     ContentRefused,
@@ -23,7 +23,9 @@ from services.runware import (
     TransientFailure,
     ValidationFailure,
     VideoRequest,
+    classify,
 )
+from tests.runware_rules import Rules
 
 URL = "https://runware.test/v1"
 KEY = "rw-test-key-0123456789abcdef"
@@ -66,7 +68,7 @@ def ok(*items):
 
 def request_for(model_id, mode, chosen=None, prompt="a red fox in snow", images=()):
     model = CATALOG.get(model_id)
-    params = validate_params(model, mode, chosen or {})
+    params = validate_params(model, mode, chosen or {}, CATALOG.pricing)
     return VideoRequest("11111111-1111-4111-8111-111111111111", model, params, prompt, images)
 
 
@@ -165,103 +167,182 @@ BASE = {
 }
 NESTED = {"inputs": {"frameImages": [{"image": "img-9", "frame": "first"}]}}
 
-EXPECTED_T2V = {
-    "google:3@0": {"model": "google:3@0", "duration": 8, "width": 1280, "height": 720},
-    "google:3@1": {"model": "google:3@1", "duration": 8, "width": 1280, "height": 720},
-    "google:2@0": {"model": "google:2@0", "duration": 8, "width": 1280, "height": 720},
-    "vidu:1@1": {"model": "vidu:1@1", "duration": 5, "width": 1920, "height": 1080},
-    "vidu:1@5": {"model": "vidu:1@5", "duration": 4, "width": 1280, "height": 720},
-}
-EXPECTED_I2V = {
-    "google:3@0": {"model": "google:3@0", "duration": 8, **NESTED},
-    "google:3@1": {"model": "google:3@1", "duration": 8, **NESTED},
-    "google:2@0": {"model": "google:2@0", "duration": 8, **NESTED},
-    "vidu:1@1": {"model": "vidu:1@1", "duration": 5, **NESTED},
-    "vidu:1@5": {"model": "vidu:1@5", "duration": 4, **NESTED},
-    "vidu:2@0": {"model": "vidu:2@0", "duration": 4, **NESTED},
+FRAME = "22222222-2222-4222-8222-222222222222"
+LAST = "33333333-3333-4333-8333-333333333333"
+FIRST = {"inputs": {"frameImages": [{"image": FRAME, "frame": "first"}]}}
+BOTH = {
+    "inputs": {
+        "frameImages": [{"image": FRAME, "frame": "first"}, {"image": LAST, "frame": "last"}]
+    }
 }
 
 
-def test_every_model_is_covered():
-    assert set(EXPECTED_T2V) == {m.id for m in CATALOG.for_mode(Mode.T2V)}
-    assert set(EXPECTED_I2V) == {m.id for m in CATALOG.for_mode(Mode.I2V)}
+def audio(provider, on):
+    return {
+        "providerSettings": {provider: {"generateAudio" if provider == "google" else "audio": on}}
+    }
 
 
-@pytest.mark.parametrize("model_id", sorted(EXPECTED_T2V))
-async def test_t2v_task_bodies(client, api, model_id):
+# The exact request of every model's default choice, each mode: what the catalog promises the
+# user is what leaves, every option explicit (no API default is relied on).
+GOLDEN = [
+    ("google:3@3", "t2v", {}, {"duration": 8, "width": 1280, "height": 720, **audio("google", True)}),
+    ("google:3@3", "i2v", {}, {"duration": 8, "resolution": "720p", **FIRST, **audio("google", True)}),
+    ("google:3@2", "t2v", {}, {"duration": 8, "width": 1280, "height": 720, **audio("google", True)}),
+    ("google:3@2", "i2v", {}, {"duration": 8, "resolution": "720p", **FIRST, **audio("google", True)}),
+    ("google:veo@3.1-lite", "t2v", {}, {"duration": 8, "resolution": "720p", **audio("google", True)}),
+    ("google:veo@3.1-lite", "i2v", {}, {"duration": 8, "resolution": "720p", **FIRST, **audio("google", True)}),
+    ("vidu:4@1", "t2v", {}, {"duration": 5, "width": 1280, "height": 720, **audio("vidu", False)}),
+    ("vidu:4@1", "i2v", {}, {"duration": 5, "resolution": "720p", **FIRST, **audio("vidu", False)}),
+    ("vidu:1@1", "t2v", {}, {"duration": 5, "width": 1920, "height": 1080}),
+    ("vidu:1@1", "i2v", {}, {"duration": 5, "width": 1920, "height": 1080, **FIRST}),
+    ("vidu:2@0", "i2v", {}, {"duration": 4, "width": 1280, "height": 720, **FIRST,
+                             "providerSettings": {"vidu": {"movementAmplitude": "auto", "bgm": False}}}),
+    ("klingai:6@1", "t2v", {}, {"duration": 5, "width": 1280, "height": 720}),
+    ("klingai:6@1", "i2v", {}, {"duration": 5, **FIRST}),
+    ("minimax:4@1", "t2v", {}, {"duration": 6, "width": 1366, "height": 768,
+                                "providerSettings": {"minimax": {"promptOptimizer": False}}}),
+    ("minimax:4@1", "i2v", {}, {"duration": 6, **FIRST,
+                                "providerSettings": {"minimax": {"promptOptimizer": False}}}),
+    ("bytedance:2@2", "t2v", {}, {"duration": 5, "width": 1920, "height": 1088,
+                                  "providerSettings": {"bytedance": {"cameraFixed": False}}}),
+    ("bytedance:2@2", "i2v", {}, {"duration": 5, "resolution": "1080p", **FIRST,
+                                  "providerSettings": {"bytedance": {"cameraFixed": False}}}),
+    ("alibaba:wan@2.6", "t2v", {}, {"duration": 5, "width": 1280, "height": 720,
+                                    "providerSettings": {"alibaba": {"audio": True, "promptExtend": True}}}),
+    ("alibaba:wan@2.6", "i2v", {}, {"duration": 5, "resolution": "720p", **FIRST,
+                                    "providerSettings": {"alibaba": {"audio": True, "promptExtend": True}}}),
+    ("pixverse:1@8", "t2v", {}, {"duration": 5, "resolution": "720p", "settings": {"audio": False}}),
+    ("pixverse:1@8", "i2v", {}, {"duration": 5, "resolution": "720p", **FIRST, "settings": {"audio": False}}),
+    ("runway:1@2", "t2v", {}, {"duration": 5, "width": 1280, "height": 720}),
+    ("runway:1@2", "i2v", {}, {"duration": 5, "width": 1280, "height": 720, **FIRST}),
+    # Each option, on and off, and the size choices.
+    ("google:3@3", "t2v", {"options": {"audio": False}, "resolution": "1080p", "aspect": "9:16"},
+     {"duration": 8, "width": 1080, "height": 1920, **audio("google", False)}),
+    ("google:3@2", "t2v", {"options": {"audio": False}, "duration": 4},
+     {"duration": 4, "width": 1280, "height": 720, **audio("google", False)}),
+    ("google:veo@3.1-lite", "t2v", {"options": {"audio": False}, "resolution": "1080p"},
+     {"duration": 8, "resolution": "1080p", **audio("google", False)}),
+    ("vidu:4@1", "t2v", {"options": {"audio": True}, "aspect": "1:1", "resolution": "1080p"},
+     {"duration": 5, "width": 1440, "height": 1440, **audio("vidu", True)}),
+    ("vidu:2@0", "i2v", {"options": {"music": True, "motion": "large"}, "aspect": "9:16"},
+     {"duration": 4, "width": 720, "height": 1280, **FIRST,
+      "providerSettings": {"vidu": {"movementAmplitude": "large", "bgm": True}}}),
+    ("vidu:2@0", "i2v", {"duration": 8},  # music exists at 4 s only: not sent at 8 s
+     {"duration": 8, "width": 1280, "height": 720, **FIRST,
+      "providerSettings": {"vidu": {"movementAmplitude": "auto"}}}),
+    ("minimax:4@1", "t2v", {"options": {"optimize": True}, "resolution": "1080p"},
+     {"duration": 6, "width": 1920, "height": 1080,
+      "providerSettings": {"minimax": {"promptOptimizer": True}}}),
+    ("bytedance:2@2", "t2v", {"options": {"fixedCam": True}, "resolution": "480p", "duration": 12},
+     {"duration": 12, "width": 864, "height": 480,
+      "providerSettings": {"bytedance": {"cameraFixed": True}}}),
+    ("alibaba:wan@2.6", "t2v", {"options": {"audio": False, "extend": False}, "duration": 15},
+     {"duration": 15, "width": 1280, "height": 720,
+      "providerSettings": {"alibaba": {"audio": False, "promptExtend": False}}}),
+    ("pixverse:1@8", "t2v", {"options": {"audio": True}, "resolution": "1080p", "duration": 8},
+     {"duration": 8, "resolution": "1080p", "settings": {"audio": True}}),
+    ("runway:1@2", "t2v", {"aspect": "1:1", "duration": 10},
+     {"duration": 10, "width": 960, "height": 960}),
+]  # fmt: skip
+
+
+def test_every_model_and_mode_has_a_golden_request():
+    covered = {(m, mode) for m, mode, chosen, _ in GOLDEN if not chosen}
+    assert covered == {(m.id, mode.value) for m in CATALOG.models for mode in m.modes}
+
+
+@pytest.mark.parametrize(("model_id", "mode", "chosen", "expected"), GOLDEN)
+async def test_golden_requests(client, api, model_id, mode, chosen, expected):
+    """The exact JSON, and the fake Runware (its published schemas) accepts it."""
     api.mock(return_value=ok({"taskType": "videoInference", "taskUUID": BASE["taskUUID"]}))
-    assert await client.submit_video(request_for(model_id, "t2v")) == BASE["taskUUID"]
-    assert bodies(api) == [[{**BASE, **EXPECTED_T2V[model_id]}]]
+    images = (FRAME,) if mode == "i2v" else ()
+    await client.submit_video(request_for(model_id, mode, chosen, images=images))
+    [task] = bodies(api)[0]
+    assert task == {**BASE, "model": model_id, **expected}
+    assert Rules().check_task(task) is None
 
 
-@pytest.mark.parametrize("model_id", sorted(EXPECTED_I2V))
-async def test_i2v_task_bodies(client, api, model_id):
+async def test_a_last_frame_goes_second(client, api):
     api.mock(return_value=ok({"taskType": "videoInference", "taskUUID": BASE["taskUUID"]}))
-    await client.submit_video(request_for(model_id, "i2v", images=("img-9",)))
-    assert bodies(api) == [[{**BASE, **EXPECTED_I2V[model_id]}]]
+    await client.submit_video(request_for("google:3@3", "i2v", images=(FRAME, LAST)))
+    [task] = bodies(api)[0]
+    assert task["inputs"] == BOTH["inputs"] and "width" not in task
+    assert Rules().check_task(task) is None
+
+
+def test_retired_ids_are_refused_as_runware_refuses_them():
+    task = {**BASE, "model": "google:3@0", "duration": 8, "width": 1280, "height": 720}
+    refusal = Rules().check_task(task)
+    assert refusal["code"] == "invalidModel" and refusal["parameter"] == "model"
+
+
+async def test_a_finished_item_without_status_is_a_finished_video(client, api):
+    uuid = "44444444-4444-4444-8444-444444444444"
+    api.mock(return_value=ok({"taskType": "videoInference", "taskUUID": uuid,
+                              "videoURL": "https://v/x.mp4", "cost": 0.3}))  # fmt: skip
+    result = (await client.poll([uuid]))[uuid]
+    assert isinstance(result, Succeeded) and result.cost == 0.3
+
+
+async def test_conflict_on_a_first_submit_is_a_real_conflict(client, api):
+    api.mock(
+        return_value=httpx.Response(
+            400, json={"errors": [{"code": "conflictTaskUUID", "taskUUID": BASE["taskUUID"]}]}
+        )
+    )
+    with pytest.raises(ProtocolFailure):
+        await client.submit_video(request_for("google:3@3", "t2v"))
+
+
+async def test_an_upload_uuid_conflict_uploads_again_under_a_new_uuid(client, api):
+    answers = iter(
+        [
+            httpx.Response(400, json={"errors": [{"code": "conflictTaskUUID"}]}),
+            None,
+        ]
+    )
+
+    def answer(request):
+        reply = next(answers)
+        if reply is not None:
+            return reply
+        [task] = json.loads(request.content)
+        return ok({"taskType": "imageUpload", "taskUUID": task["taskUUID"], "imageUUID": "i-1"})
+
+    api.mock(side_effect=answer)
+    assert await client.upload_image(JPEG) == "i-1"
+    first, second = (b[0]["taskUUID"] for b in bodies(api))
+    assert first != second
 
 
 @pytest.mark.parametrize(
-    ("model_id", "mode", "chosen", "extra"),
+    ("code", "status", "expected"),
     [
-        (
-            "google:3@0",
-            "t2v",
-            {"settings": {"generateAudio": False}},
-            {"providerSettings": {"google": {"generateAudio": False}}},
-        ),
-        ("google:3@0", "t2v", {"settings": {"generateAudio": True}}, {}),
-        (
-            "google:2@0",
-            "t2v",
-            {"duration": 5, "settings": {"enhancePrompt": False}},
-            {"duration": 5, "providerSettings": {"google": {"enhancePrompt": False}}},
-        ),
-        (
-            "vidu:1@5",
-            "t2v",
-            {"settings": {"bgm": True, "movementAmplitude": "large", "style": "general"}},
-            {"providerSettings": {"vidu": {"bgm": True, "movementAmplitude": "large"}}},
-        ),
-        (
-            "vidu:1@5",
-            "t2v",
-            {"duration": 8, "size": "720x1280"},
-            {"duration": 8, "width": 720, "height": 1280},
-        ),
-        (
-            "vidu:1@1",
-            "t2v",
-            {"settings": {"style": "anime"}},
-            {"providerSettings": {"vidu": {"style": "anime"}}},
-        ),
-        (
-            "vidu:2@0",
-            "i2v",
-            {"settings": {"movementAmplitude": "small"}},
-            {"providerSettings": {"vidu": {"movementAmplitude": "small"}}},
-        ),
+        ("providerInsufficientCredits", 200, "upstream"),
+        ("thirdPartyInsufficientCredits", 402, "upstream"),
+        ("providerRateLimitExceeded", 429, "upstream"),
+        ("modelUnavailable", 200, "upstream"),
+        ("unsafeContentDetected", 200, "content"),
+        ("invalidModel", 400, "retired"),
+        ("modelNotFound", 400, "retired"),
+        ("insufficientCredits", 402, "out_of_credit"),
+        ("invalidDuration", 400, "validation"),
     ],
 )
-async def test_only_changed_provider_settings_are_sent(client, api, model_id, mode, chosen, extra):
-    api.mock(return_value=ok({"taskType": "videoInference", "taskUUID": BASE["taskUUID"]}))
-    images = ("img-9",) if mode == "i2v" else ()
-    await client.submit_video(request_for(model_id, mode, chosen, images=images))
-    expected = {**BASE, **(EXPECTED_T2V if mode == "t2v" else EXPECTED_I2V)[model_id], **extra}
-    assert bodies(api) == [[expected]]
+def test_error_classes_in_the_documented_order(code, status, expected):
+    assert classify(status, code).value == expected
 
 
-async def test_flat_frame_images_where_the_catalog_says_so(client, api):
-    api.mock(return_value=ok({"taskType": "videoInference", "taskUUID": BASE["taskUUID"]}))
-    veo2 = CATALOG.get("google:2@0").model_copy(update={"frame_images": "flat"})
-    params = validate_params(veo2, "i2v", {})
-    await client.submit_video(VideoRequest(BASE["taskUUID"], veo2, params, "", ("a", "b")))
-    [[task]] = bodies(api)
-    assert task["frameImages"] == [
-        {"inputImage": "a", "frame": "first"},
-        {"inputImage": "b", "frame": "last"},
-    ]
-    assert "inputs" not in task and "positivePrompt" not in task and "width" not in task
+async def test_account_balance_reads_a_number_or_an_object(client, api):
+    def answer(request):
+        [task] = json.loads(request.content)
+        assert task["operation"] == "getDetails"
+        return ok({"taskType": "accountManagement", "taskUUID": task["taskUUID"],
+                   "balance": {"amount": 3.25, "currency": "USD"}})  # fmt: skip
+
+    api.mock(side_effect=answer)
+    assert await client.account_balance() == 3.25
 
 
 async def test_conflict_task_uuid_means_already_submitted(client, api):
@@ -279,7 +360,8 @@ async def test_conflict_task_uuid_means_already_submitted(client, api):
             },
         )
     )
-    assert await client.submit_video(request_for("google:3@0", "t2v")) == BASE["taskUUID"]
+    request = request_for("google:3@3", "t2v")
+    assert await client.submit_video(request, retry=True) == BASE["taskUUID"]
     assert len(api.calls) == 1
 
 
@@ -342,7 +424,7 @@ async def test_error_classes_are_typed_and_not_retried(
         )
     )
     with pytest.raises(raised) as info:
-        await client.submit_video(request_for("google:3@0", "t2v"))
+        await client.submit_video(request_for("google:3@3", "t2v"))
     assert info.value.error.error_class == ErrorClass(error_class)
     assert len(api.calls) == 1 and sleeps == []
     if "allowedValues" in error:
@@ -363,7 +445,7 @@ async def test_error_classes_are_typed_and_not_retried(
 async def test_error_shapes(client, api, body):
     api.mock(return_value=httpx.Response(401, json=body))
     with pytest.raises(AuthFailure, match="bad key"):
-        await client.submit_video(request_for("google:3@0", "t2v"))
+        await client.submit_video(request_for("google:3@3", "t2v"))
 
 
 async def test_data_as_an_object_is_read(client, api):
@@ -372,7 +454,7 @@ async def test_data_as_an_object_is_read(client, api):
             200, json={"data": {"taskType": "videoInference", "taskUUID": BASE["taskUUID"]}}
         )
     )
-    assert await client.submit_video(request_for("google:3@0", "t2v")) == BASE["taskUUID"]
+    assert await client.submit_video(request_for("google:3@3", "t2v")) == BASE["taskUUID"]
 
 
 @pytest.mark.parametrize(
@@ -399,7 +481,7 @@ async def test_data_as_an_object_is_read(client, api):
 async def test_transient_faults_are_retried_with_the_same_task_uuid(client, api, sleeps, fault):
     ack = ok({"taskType": "videoInference", "taskUUID": BASE["taskUUID"]})
     api.mock(side_effect=[fault, fault, ack])
-    assert await client.submit_video(request_for("google:3@0", "t2v")) == BASE["taskUUID"]
+    assert await client.submit_video(request_for("google:3@3", "t2v")) == BASE["taskUUID"]
     sent = bodies(api)
     assert len(sent) == 3
     assert {task[0]["taskUUID"] for task in sent} == {BASE["taskUUID"]}
@@ -410,7 +492,7 @@ async def test_retries_are_bounded(api, sleeps):
     client = RunwareClient(KEY, URL, RunwareOptions(max_attempts=3), sleep=sleeps)
     api.mock(return_value=httpx.Response(503, text="busy"))
     with pytest.raises(TransientFailure):
-        await client.submit_video(request_for("google:3@0", "t2v"))
+        await client.submit_video(request_for("google:3@3", "t2v"))
     assert len(api.calls) == 3 and len(sleeps) == 2
     await client.close()
 
@@ -422,7 +504,7 @@ async def test_retry_after_is_honoured(client, api, sleeps):
             ok({"taskType": "videoInference", "taskUUID": BASE["taskUUID"]}),
         ]
     )
-    await client.submit_video(request_for("google:3@0", "t2v"))
+    await client.submit_video(request_for("google:3@3", "t2v"))
     assert sleeps == [7.0]
 
 
@@ -438,7 +520,7 @@ async def test_retry_after_is_honoured(client, api, sleeps):
 async def test_malformed_answers_are_clear_errors(client, api, sleeps, response):
     api.mock(return_value=response)
     with pytest.raises(ProtocolFailure) as info:
-        await client.submit_video(request_for("google:3@0", "t2v"))
+        await client.submit_video(request_for("google:3@3", "t2v"))
     assert "HTTP 200" in str(info.value)
     assert len(api.calls) == 1
 
