@@ -26,7 +26,7 @@ async def h(tmp_path):
 
 async def make(h, prompt, status=Status.DELIVERED, user=USER, created=None):
     jobs = h.services.jobs
-    job = await jobs.create(Draft(user, user, Mode.T2V, "runway:1@2", {"duration": 6}, prompt))
+    job = await jobs.create(Draft(user, user, Mode.T2V, "runway:1@2", {"duration": 5}, prompt))
     if created is not None:
         await jobs.update(job, created_at=created)
     if status is Status.QUEUED:
@@ -47,7 +47,7 @@ async def test_pages_newest_first_with_date_model_duration_and_prompt(h):
     first = h.last_text()
     assert "page 1 of 2" in first
     assert [f"#{n}" in first for n in (7, 6, 5, 4, 3)] == [True] * 5 and "#2 " not in first
-    assert "Veo 2 · 6 s" in first and "prompt number 7" in first and "…" in first
+    assert "Runway Gen-4.5 · 5 s" in first and "prompt number 7" in first and "…" in first
     assert time.strftime("%d.%m.%Y", time.gmtime()) in first
     await h.tap("➡")
     second = h.last_text()
@@ -123,6 +123,6 @@ async def test_balance_lists_the_latest_entries_in_words(h):
     await make(h, "two", Status.FAILED)
     await h.send("/balance")
     text = h.last_text()
-    assert "Your balance: <b>9970 tokens</b>" in text
+    assert "Your balance: <b>9812 tokens</b>" in text  # one Runway 5 s video kept: 188
     assert "refund for video #2" in text and "video #1" in text
     assert "top-up by an admin" in text
