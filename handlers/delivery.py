@@ -127,10 +127,6 @@ class TelegramMessenger:
         user = await self.users.get(user_id)
         return user.language if user else "en"
 
-    def _model_name(self, job: Job) -> str:
-        model = self.catalog.get(job.model_id)
-        return model.name if model else job.model_id
-
     # --- progress -----------------------------------------------------------------------------
 
     def _may_edit(self, chat_id: int) -> bool:
@@ -157,7 +153,9 @@ class TelegramMessenger:
             return None
         lang = await self._lang(job.user_id)
         with self.i18n.context(), self.i18n.use_locale(lang):
-            text = progress_text(job, self._model_name(job), self.wall_clock() - job.created_at)
+            text = progress_text(
+                job, self.catalog.name_of(job.model_id), self.wall_clock() - job.created_at
+            )
         if job.progress_message_id is None:
             self._last_edit[job.chat_id] = self.monotonic()
             message = await self.bot.send_message(job.chat_id, text)
@@ -193,7 +191,7 @@ class TelegramMessenger:
 
     def caption(self, job: Job) -> str:
         """Model, duration and the prompt, cut to fit Telegram's 1024 characters."""
-        head = f"🎬 {self._model_name(job)} · {screens.seconds(job.duration)}\n"
+        head = f"🎬 {self.catalog.name_of(job.model_id)} · {screens.seconds(job.duration)}\n"
         room = CAPTION_LIMIT - len(head)
         words = job.user_prompt
         prompt = words if len(words) <= room else words[: room - 1] + "…"
@@ -285,7 +283,7 @@ class TelegramMessenger:
                 "❌ The video ({model}) could not be made: {reason}\n{tokens} are back on "
                 "your balance."
             ).format(
-                model=html.escape(self._model_name(job)),
+                model=html.escape(self.catalog.name_of(job.model_id)),
                 reason=html.escape(failure_reason(job.error_class, job.error_message)),
                 tokens=screens.tokens(job.tokens),
             )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from math import gcd
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -69,13 +68,6 @@ def tokens(n: int) -> str:
 
 def seconds(n: int) -> str:
     return _("{n} s").format(n=n)
-
-
-def size_label(size: str) -> str:
-    width, _sep, height = size.partition("x")
-    w, h = int(width), int(height)
-    d = gcd(w, h)
-    return f"{w // d}:{h // d} · {w}×{h}"
 
 
 def value_label(name: str, value: object) -> str:

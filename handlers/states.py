@@ -9,6 +9,7 @@ from aiogram.fsm.state import State, StatesGroup
 from pydantic import BaseModel
 
 from services.catalog import Mode, ValidParams
+from services.drafts import StoredDraft
 
 
 class Wizard(StatesGroup):
@@ -31,6 +32,17 @@ class WizardData(BaseModel):
     prompt: str | None = None
     prompt_en: str | None = None  # known English text for `prompt` (an idea, an "again")
     draft_id: int | None = None  # the open confirmation card
+
+    @classmethod
+    def of_draft(cls, draft: StoredDraft) -> WizardData:
+        """The wizard data of a saved card (its parameters are checked by the caller)."""
+        return cls(
+            mode=draft.mode,
+            model_id=draft.model_id,
+            image_id=draft.image_id,
+            image_uuid=draft.image_uuid,
+            prompt=draft.prompt,
+        )
 
     def chosen(self) -> dict[str, Any]:
         """What Catalog.validate() takes."""

@@ -397,13 +397,7 @@ async def card_action(
         # Retired since the card was drawn: the successor's card, re-priced, instead.
         await callback.answer()
         await drafts.cancel(stored.id, user.id)
-        data = WizardData(
-            mode=stored.mode,
-            model_id=stored.model_id,
-            image_id=stored.image_id,
-            image_uuid=stored.image_uuid,
-            prompt=stored.prompt,
-        )
+        data = WizardData.of_draft(stored)
         await successor_card(callback, state, catalog, cards, user, data, stored.params)
     elif action is CardAction.GO:
         await generate(callback, state, stored.id, catalog, jobs, user)
@@ -419,12 +413,7 @@ async def card_action(
             return
         await callback.answer()
         await drafts.cancel(stored.id, user.id)
-        data = WizardData(
-            mode=stored.mode,
-            image_id=stored.image_id,
-            image_uuid=stored.image_uuid,
-            prompt=stored.prompt,
-        ).with_params(choice)
+        data = WizardData.of_draft(stored).with_params(choice)
         await save(state, data)
         await state.set_state(Wizard.params)
         await show_params(callback, data, catalog, billing, user)

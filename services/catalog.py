@@ -502,8 +502,8 @@ class ValidParams:
 def validate_params(
     model: VideoModel,
     mode: Mode | str,
-    chosen: dict[str, Any] | None = None,
-    pricing: Pricing | None = None,
+    chosen: dict[str, Any] | None,
+    pricing: Pricing,
 ) -> ValidParams | list[Problem]:
     """Check `chosen` ({"duration", "resolution", "aspect", "options": {...}}, all optional)
     against what the catalog says of `model`. Returns the parameters with every default filled
@@ -549,11 +549,8 @@ def validate_params(
             )
         if resolution not in resolutions:
             allowed = ", ".join(resolutions)
-            code = (
-                "resolution_for_duration"
-                if resolution in model.resolutions_for(mode, 0) or resolution in _all_res(model)
-                else "resolution"
-            )
+            exists = resolution in {f.resolution for f in model.formats}
+            code = "resolution_for_duration" if exists else "resolution"
             problems.append(
                 Problem(
                     code,
@@ -609,7 +606,7 @@ def validate_params(
     if problems:
         return problems
     usd = model.usd(duration, resolution, options)
-    tokens = pricing.tokens(usd) if pricing else max(1, math.ceil(usd * 100))
+    tokens = pricing.tokens(usd)
     return ValidParams(
         model_id=model.id,
         mode=mode,
@@ -621,10 +618,6 @@ def validate_params(
         usd=usd,
         size=size,
     )
-
-
-def _all_res(model: VideoModel) -> set[str]:
-    return {f.resolution for f in model.formats}
 
 
 def _unavailable(model: VideoModel, spec: OptionSpec, mode: Mode, duration: int) -> Problem:

@@ -20,7 +20,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -197,14 +197,12 @@ class CatalogChecker:
                     changes.append(f"{model.name} ({model.id}): back in Runware's registry")
                 continue
             self._validators[model.id] = validator
-            withdrawn = withdrawals(model, validator, self.catalog)
+            requests = _requests(model, self.catalog)
+            withdrawn = withdrawals(requests, validator)
             dry = [w for w in (old.withdrawn if old else ()) if w.path.startswith("dry run")]
             withdrawn = _unique([*withdrawn, *dry])
-            total = sum(1 for _ in _requests(model, self.catalog))
-            refused = sum(
-                1 for _, facts in _requests(model, self.catalog) if _matches(withdrawn, facts)
-            )
-            status = "unusable" if total and refused == total else "live"
+            refused_all = bool(requests) and all(_matches(withdrawn, f) for _, f in requests)
+            status = "unusable" if refused_all else "live"
             reason = "Runware's schema refuses every combination" if status == "unusable" else None
             state = ModelState(
                 model.id, status, reason, tuple(withdrawn), old.usd_cost if old else None, now
@@ -232,21 +230,28 @@ class CatalogChecker:
         except Exception as exc:  # noqa: BLE001 - an alert must never break the check
             log.warning("could not alert the admins: %r", exc)
 
-    async def _fetch_registry(self) -> set[str]:
-        headers = {"If-None-Match": self._etag} if self._etag and self._registry else {}
+    async def _get_json(
+        self, path: str, headers: dict[str, str] | None = None
+    ) -> tuple[httpx.Response, Any]:
+        """GET a document of the schema service: (response, JSON body; None on 304)."""
         try:
-            response = await self.http.get(f"{self.base}/registry.json", headers=headers)
+            response = await self.http.get(f"{self.base}/{path}", headers=headers or {})
         except httpx.HTTPError as exc:
-            raise SchemaServiceError(f"registry: {type(exc).__name__}") from None
-        if response.status_code == 304 and self._registry is not None:
+            raise SchemaServiceError(f"{path}: {type(exc).__name__}") from None
+        if response.status_code == 304:
+            return response, None
+        if response.status_code != 200:
+            raise SchemaServiceError(f"{path} answered HTTP {response.status_code}")
+        try:
+            return response, response.json()
+        except ValueError:
+            raise SchemaServiceError(f"{path} answered something that is not JSON") from None
+
+    async def _fetch_registry(self) -> set[str]:
+        headers = {"If-None-Match": self._etag} if self._etag and self._registry else None
+        response, body = await self._get_json("registry.json", headers)
+        if body is None:  # 304: unchanged since the last check
             body = self._registry
-        else:
-            if response.status_code != 200:
-                raise SchemaServiceError(f"registry answered HTTP {response.status_code}")
-            try:
-                body = response.json()
-            except ValueError:
-                raise SchemaServiceError("registry answered something that is not JSON") from None
         models = body.get("models") if isinstance(body, dict) else None
         if not isinstance(models, dict) or not models:
             raise SchemaServiceError("registry answered without a models table")
@@ -256,20 +261,11 @@ class CatalogChecker:
             # which every provider retired everything at once.
             raise SchemaServiceError("registry names none of the catalog's models")
         self._registry = body
-        self._etag = response.headers.get("etag")
+        self._etag = response.headers.get("etag") or self._etag
         return ids
 
     async def _fetch_schema(self, model_id: str) -> dict[str, Any]:
-        try:
-            response = await self.http.get(f"{self.base}/resolve/{model_id}")
-        except httpx.HTTPError as exc:
-            raise SchemaServiceError(f"resolve: {type(exc).__name__}") from None
-        if response.status_code != 200:
-            raise SchemaServiceError(f"resolve answered HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError:
-            raise SchemaServiceError("resolve answered something that is not JSON") from None
+        _response, body = await self._get_json(f"resolve/{model_id}")
         schema = body.get("requestSchema") if isinstance(body, dict) else None
         if not isinstance(schema, dict) or not schema:
             raise SchemaServiceError("resolve answered without a requestSchema")
@@ -348,9 +344,7 @@ class CatalogChecker:
                         (cost, self.clock(), model.id),
                     )
                 if old is not None:
-                    self.states[model.id] = ModelState(
-                        old.model_id, old.status, old.reason, old.withdrawn, cost, old.checked_at
-                    )
+                    self.states[model.id] = replace(old, usd_cost=cost)
         self._apply()
         if changes:
             await self._tell_admins(changes)
@@ -397,10 +391,12 @@ def _requests(model: VideoModel, catalog: Catalog) -> list[tuple[dict[str, Any],
     return out
 
 
-def withdrawals(model: VideoModel, validator: Validator, catalog: Catalog) -> list[Withdrawal]:
+def withdrawals(
+    requests: list[tuple[dict[str, Any], dict[str, Any]]], validator: Validator
+) -> list[Withdrawal]:
     """The combinations the schema refuses, each stated as briefly as is true: a single fact
     (duration=15) when every request with it is refused, else the whole combination."""
-    checked = [(facts, first_error(validator, task)) for task, facts in _requests(model, catalog)]
+    checked = [(facts, first_error(validator, task)) for task, facts in requests]
     failing = [(facts, error) for facts, error in checked if error is not None]
     found: list[Withdrawal] = []
     for facts, error in failing:
