@@ -143,6 +143,8 @@ class VideoModel(_Strict):
             problems.append("durations must be 1-60 s")
         if not set(self.i2v_durations) <= set(self.durations):
             problems.append("i2v_durations must be among durations")
+        if self.default_duration not in self.durations:
+            problems.append(f"default_duration {self.default_duration} is not in durations")
         for mode in self.modes:
             if self.default_duration_for(mode) not in self.durations_for(mode):
                 problems.append(f"no default duration for {mode.value}")

@@ -25,6 +25,7 @@ from tests.images import image_bytes
 
 CATALOG = load_catalog()
 T2V = [m for m in CATALOG.for_mode(Mode.T2V)]
+VEO_FAST = CATALOG.get("google:3@3")
 I2V = [m for m in CATALOG.for_mode(Mode.I2V)]
 WORDS = {
     "en": {
@@ -278,7 +279,9 @@ async def test_not_enough_tokens_offers_top_up_instead_of_generate(h):
     await poor.tap("Veo 3.1 Fast ·")
     await poor.tap("Next")
     await poor.send("a city at night")
-    assert "Not enough tokens: 20 tokens missing" in poor.last_text()
+    price = h.services.catalog.default_choice(VEO_FAST, Mode.T2V).price
+    assert f"Price: <b>{price} tokens</b> · your balance: 30 tokens" in poor.last_text()
+    assert f"Not enough tokens: {price - 30} tokens missing" in poor.last_text()
     labels = [t for t, _ in poor.buttons()]
     assert not any("Generate" in t for t in labels) and any("Top up" in t for t in labels)
     await poor.tap("Top up")
@@ -301,7 +304,8 @@ async def test_double_tap_on_generate_creates_one_job(h):
     second = await h.press(go, card)
     assert "already used" in second
     assert len(await h.jobs()) == 1
-    assert await h.services.billing.balance(h.user_id) == 950
+    price = h.services.catalog.default_choice(VEO_FAST, Mode.T2V).price
+    assert await h.services.billing.balance(h.user_id) == 1000 - price
 
 
 async def test_forged_and_stale_callbacks_change_nothing(h):
@@ -324,7 +328,7 @@ async def test_forged_and_stale_callbacks_change_nothing(h):
 
     await thief.tap("Text to video")
     alert = await thief.press(PickModel(mode=Mode.T2V, model="nope.1@1").pack())
-    assert "outdated" in alert
+    assert "not available" in alert
     await thief.tap("Veo 3.1 Fast ·")
     alert = await thief.press(SetParam(name="duration", value="99").pack())
     assert "not available" in alert
@@ -455,7 +459,7 @@ async def delivered_job(h, mode=Mode.T2V, model="runway:1@2", image_uuid=None):
             h.user_id,
             mode,
             model,
-            {"duration": 6},
+            {"duration": 8},
             "waves at sunset",
             image_uuid=image_uuid,
         )
@@ -471,7 +475,7 @@ async def test_again_with_the_same_settings(h, mode):
     await h.send("/start")
     await h.press(Again(job=job.id).pack())
     card = h.last_text()
-    assert "Veo 2" in card and "Duration: 6 s" in card and "waves at sunset" in card
+    assert "Runway Gen-4.5" in card and "Duration: 8 s" in card and "waves at sunset" in card
     await h.tap("Generate")
     again = (await h.jobs())[-1]
     assert again.id != job.id and again.params == job.params and again.mode is mode

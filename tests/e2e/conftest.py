@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from services.catalog import Mode, ValidParams, load_catalog
 from tests.fake_runware import RunwareServer
 from tests.fake_telegram import FakeTelegram
 
@@ -22,6 +23,20 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "7777777777:E2E-SECRET-TOKEN-abcdefghijklmnopqr"
 KEY = "rw-E2E-SECRET-KEY-0123456789abcdef"
 ADMIN = 9
+BONUS = 2000  # enough for three of the dearest default cards
+CATALOG = load_catalog()
+
+
+def price(model_id: str, mode: str = "t2v") -> int:
+    """The tokens a model's default card costs, as the bot computes it from the catalog."""
+    model = CATALOG.get(model_id)
+    assert model is not None
+    valid = CATALOG.default_choice(model, Mode(mode))
+    assert isinstance(valid, ValidParams)
+    return valid.price
+
+
+VEO_FAST = "google:3@3"  # the model of the text shortcut's card
 
 
 class BotProcess:
@@ -51,7 +66,8 @@ class BotProcess:
             DATABASE_PATH=str(self.db_path),
             ADMIN_IDS=str(ADMIN),
             LOG_LEVEL="INFO",
-            WELCOME_BONUS="200",
+            WELCOME_BONUS=str(BONUS),
+            RUNWARE_SCHEMAS_URL=self.runware.schemas_url,
             POLL_FIRST_SECONDS="0.5",
             POLL_MAX_SECONDS="1",
             RUNWARE_TIMEOUT_SECONDS="2",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from tests.fake_telegram import BotMessage, FakeTelegram
 
 LABELS = {
@@ -47,6 +50,18 @@ async def generate(
     return await tg.tap(user, card, LABELS[language]["go"], language)
 
 
+async def open_model(
+    tg: FakeTelegram, user: int, screen: BotMessage, model: str, language: str = "en"
+) -> None:
+    """Tap a model in the list and wait until the list has become its parameter screen (the
+    list names the model too, so its name alone says nothing)."""
+    await tg.tap(user, screen, f"{model} ·", language)
+    deadline = time.monotonic() + 20
+    while not any(LABELS[language]["next"] in label for label, _ in screen.buttons()):
+        assert time.monotonic() < deadline, f"no parameter screen for {model}: {screen.text}"
+        await asyncio.sleep(0.02)
+
+
 async def text_to_video(
     tg: FakeTelegram, user: int, model: str, prompt: str, language: str = "en"
 ) -> None:
@@ -55,8 +70,7 @@ async def text_to_video(
     menu = await tg.wait_message(user, words["menu"])
     await tg.tap(user, menu, words["t2v"], language)
     screen = await tg.wait_message(user, words["models"])
-    await tg.tap(user, screen, f"{model} ·", language)
-    await tg.wait_message(user, model)
+    await open_model(tg, user, screen, model, language)
     await tg.tap(user, screen, words["next"], language)
     await tg.wait_message(user, words["prompt"])
     tg.send_text(user, prompt, language)
@@ -72,8 +86,7 @@ async def image_to_video(
     menu = await tg.wait_message(user, words["menu"])
     await tg.tap(user, menu, words["i2v"], language)
     screen = await tg.wait_message(user, words["models"])
-    await tg.tap(user, screen, f"{model} ·", language)
-    await tg.wait_message(user, model)
+    await open_model(tg, user, screen, model, language)
     await tg.tap(user, screen, words["next"], language)
     await tg.wait_message(user, words["photo"])
     tg.send_photo(user, photo, language=language)

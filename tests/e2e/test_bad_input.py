@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, BotProcess
-from tests.e2e.flows import card_from_text
+from tests.e2e.conftest import ADMIN, BONUS, BotProcess
+from tests.e2e.flows import card_from_text, open_model
 from tests.images import image_bytes
 
 
@@ -16,8 +16,7 @@ async def to_photo_step(telegram, user: int) -> None:
     menu = await telegram.wait_message(user, "What shall we make?")
     await telegram.tap(user, menu, "Image to video")
     screen = await telegram.wait_message(user, "choose a model")
-    await telegram.tap(user, screen, "Vidu Q1 ·")
-    await telegram.wait_message(user, "Vidu Q1")
+    await open_model(telegram, user, screen, "Vidu Q1")
     await telegram.tap(user, screen, "Next")
     await telegram.wait_message(user, "Send the photo")
 
@@ -64,9 +63,9 @@ async def test_bad_prompts_forged_callbacks_and_strangers(bot: BotProcess, teleg
 
     telegram.send_text(902, "/topup 902 1000000")
     await telegram.wait_message(902, "don't know this command")
-    assert bot.query("SELECT balance FROM users WHERE id = 902")[0][0] == 200
+    assert bot.query("SELECT balance FROM users WHERE id = 902")[0][0] == BONUS
     telegram.send_text(ADMIN, "/topup 902 100 thanks")
-    await telegram.wait_message(ADMIN, "New balance: 300 tokens")
+    await telegram.wait_message(ADMIN, f"New balance: {BONUS + 100} tokens")
     await telegram.wait_message(902, "An admin added 100 tokens")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.e2e.conftest import BotProcess
-from tests.e2e.flows import card_from_text, generate
+from tests.e2e.flows import card_from_text, generate, open_model
 from tests.images import image_bytes
 
 
@@ -42,8 +42,7 @@ async def test_kill_9_in_every_step_then_restart(tmp_path, telegram, runware):
     upload = runware.hold("imageUpload")
     telegram.send_photo(403, image_bytes(900, 700), caption="job B, uploading")
     models = await telegram.wait_message(403, "choose a model")
-    await telegram.tap(403, models, "Vidu 2.0 ·")
-    await telegram.wait_message(403, "Vidu 2.0")
+    await open_model(telegram, 403, models, "Vidu 2.0")
     await telegram.tap(403, models, "Next")
     await generate(telegram, 403, await telegram.wait_message(403, "Check and confirm"))
     await until(lambda: _is(bot, 403, "uploading"))

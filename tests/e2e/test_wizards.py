@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.e2e.conftest import BONUS, price
 from tests.e2e.flows import card_from_text, generate, image_to_video, text_to_video
 from tests.images import image_bytes
 
@@ -11,10 +12,10 @@ from tests.images import image_bytes
 async def test_both_wizards_for_several_users_at_once(bot, telegram, runware):
     photo = image_bytes(3000, 2000)
     await asyncio.gather(
-        text_to_video(telegram, 101, "Veo 3", "A red fox runs through deep snow"),
-        text_to_video(telegram, 102, "Veo 2", "Маяк в шторм, волны бьются о скалы", "ru"),
+        text_to_video(telegram, 101, "Veo 3.1 Fast", "A red fox runs through deep snow"),
+        text_to_video(telegram, 102, "Hailuo 2.3", "Маяк в шторм, волны бьются о скалы", "ru"),
         image_to_video(telegram, 103, "Vidu 2.0", photo, None),
-        image_to_video(telegram, 104, "Veo 3", photo, "Камера медленно приближается", "ru"),
+        image_to_video(telegram, 104, "Veo 3.1 Fast", photo, "Камера медленно приближается", "ru"),
     )
     videos = await asyncio.gather(
         *(
@@ -34,7 +35,12 @@ async def test_both_wizards_for_several_users_at_once(bot, telegram, runware):
     assert [r["status"] for r in rows] == ["delivered"] * 4 and all(r["file_id"] for r in rows)
     bot.assert_books_balance()
     balances = {r[0]: r[1] for r in bot.query("SELECT id, balance FROM users")}
-    assert balances == {101: 150, 102: 160, 103: 170, 104: 150}
+    assert balances == {
+        101: BONUS - price("google:3@3"),
+        102: BONUS - price("minimax:4@1"),
+        103: BONUS - price("vidu:2@0", "i2v"),
+        104: BONUS - price("google:3@3", "i2v"),
+    }
 
     # the delivered video, again by its file_id from the gallery
     telegram.send_text(101, "/gallery")
