@@ -21,7 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers import payments
 from handlers.common import entry_text
 from handlers.filters import IsAdmin, IsCommand
-from handlers.screens import tokens
+from handlers.screens import TEXT_LIMIT, tokens
 from services.admin import Admin
 from services.billing import Billing, Kind, check_amount
 from services.catalog import Catalog
@@ -305,7 +305,25 @@ async def cmd_models(
         )
         for item in catalog.live.withdrawn.get(model.id, [])[:5]:
             lines.append("  − " + html.escape(item.describe()[:200]))
-    await message.answer("\n".join(lines)[:4000])
+    for text in chunks(lines):
+        await message.answer(text)
+
+
+def chunks(lines: list[str], limit: int = TEXT_LIMIT) -> list[str]:
+    """Lines joined into messages of at most `limit` characters, split between lines only (a
+    cut inside a line could cut an HTML tag, and Telegram refuses the whole message)."""
+    out: list[str] = []
+    current = ""
+    for line in lines:
+        line = line[:limit]
+        if current and len(current) + 1 + len(line) > limit:
+            out.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        out.append(current)
+    return out
 
 
 async def cmd_refund(

@@ -492,12 +492,16 @@ async def successor_card(
     choice, moved = catalog.carry_over(old, data.mode, dict(params))
     target = event.message if isinstance(event, CallbackQuery) else event
     if choice is None:
+        # No successor: the model list for the same mode, the prompt and photo kept (after a
+        # model and its parameters the card comes straight back).
         text = _(
             "{name} was retired by its provider and has no successor here. "
             "Please choose another model."
         ).format(name=html.escape(catalog.name_of(old)))
         if isinstance(target, Message):
-            await target.answer(text, reply_markup=screens.main_menu())
+            await target.answer(text)
+            fresh = data.model_copy(update={"draft_id": None})
+            await begin(target, state, catalog, data.mode, fresh)
         return
     if moved and isinstance(target, Message):
         await target.answer(

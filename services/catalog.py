@@ -262,8 +262,13 @@ class CatalogFile(_Strict):
         if len(ids) != len(set(ids)):
             raise ValueError("a model id is listed twice")
         replaced = [r for m in self.models for r in m.replaces]
-        if len(replaced) != len(set(replaced)) or set(replaced) & set(ids):
-            raise ValueError("a retired id is replaced twice, or names a listed model")
+        if len(replaced) != len(set(replaced)):
+            raise ValueError("a retired id is replaced by two models")
+        if any(m.id in m.replaces for m in self.models):
+            raise ValueError("a model replaces itself")
+        # A listed model may be named too (the operator keeps a model Runware retired, for the
+        # names of old jobs, and says which model takes over): its successor is used only while
+        # the live check finds it retired.
         return self
 
 

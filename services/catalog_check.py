@@ -79,7 +79,7 @@ class CatalogChecker:
         self.db = db
         self.http = http
         self.base = schemas_url.rstrip("/")
-        self.alert: Alert = alert or _log_only
+        self.alert: Alert = alert if alert is not None else _log_only
         self.runware = runware
         self.dry_run_enabled = dry_run
         self.clock = clock
@@ -164,6 +164,7 @@ class CatalogChecker:
             self.last_error = str(exc)
             log.warning("catalog check: %s; the catalog stays as it was", exc)
             return []
+        self.last_error = None  # the registry answered; a model's schema may still fail below
         changes: list[str] = []
         first = self._first_check
         self._first_check = False
@@ -211,7 +212,6 @@ class CatalogChecker:
             changes.extend(_diff(model, old, state))
             self.states[model.id] = state
         self.last_check = now
-        self.last_error = None
         self._apply()
         if changes:
             log.warning("catalog check: %s", "; ".join(changes))

@@ -24,6 +24,7 @@ from tests.runware_rules import UUID4, Rules
 
 API = "https://runware.test/v1"
 VIDEOS = "https://videos.runware.test"
+SCHEMAS = "https://schemas.runware.test"
 
 
 @dataclass
@@ -108,6 +109,17 @@ class FakeRunware:
 
     def fail(self, uuid: str, code: str, message: str = "refused") -> None:
         self.states[uuid] = {"status": "error", "error": {"code": code, "message": message}}
+
+    def schema_service(self, request: httpx.Request) -> httpx.Response:
+        """respx side effect for GETs under SCHEMAS: the registry and each live model's schema,
+        generated from the same rules that judge the submits."""
+        path = request.url.path
+        if path == "/registry.json":
+            return httpx.Response(200, json=self.rules.registry())
+        air = path.removeprefix("/resolve/")
+        if path.startswith("/resolve/") and self.rules.live(air):
+            return httpx.Response(200, json={"requestSchema": self.rules.schema(air)})
+        return httpx.Response(404, json={"error": "unknown model"})
 
 
 def video_refusal(

@@ -20,24 +20,27 @@ from bot.telegram_retry import RetryMiddleware
 from handlers.delivery import TelegramMessenger
 from handlers.i18n import build_i18n
 from services.billing import Billing, Kind
-from services.catalog import Mode, load_catalog
+from services.catalog import Catalog, Mode, load_catalog
+from services.catalog_check import CatalogChecker
 from services.db import Database
 from services.errors import (
     GenerationPaused,
     InsufficientBalance,
     InvalidRequest,
     TooManyActiveJobs,
+    UnknownModel,
 )
 from services.jobs import Draft, Job, JobService, Status
 from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
 from services.users import Users
 from tests.conftest import catalog_priced
-from tests.fake_runware import API, VIDEOS, FakeRunware
+from tests.fake_runware import API, SCHEMAS, VIDEOS, FakeRunware
 from tests.recording_session import TOKEN, RecordingSession
 
-# Veo 3.1 Fast, 8 s with sound ($1.20) is 50 tokens at $0.024 a token.
-CATALOG = load_catalog(catalog_priced(Path(tempfile.mkdtemp()), 0.024))
+# Veo 3.1 Fast, 8 s with sound ($1.20) is 50 tokens at $0.024 a token. Each test loads its own
+# catalog: the live check changes a catalog's state.
+PRICED = catalog_priced(Path(tempfile.mkdtemp()), 0.024)
 USER, ADMIN = 1001, 9
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + b"v" * 5000
 
@@ -65,6 +68,7 @@ class Sleeps(list):
 @dataclass
 class World:
     db: Database
+    catalog: Catalog
     clock: Clock
     billing: Billing
     users: Users
@@ -79,10 +83,22 @@ class World:
     telegram_sleeps: Sleeps
     options: RunnerOptions
 
-    def runner(self, **overrides) -> JobRunner:
+    def runner(self, checker: CatalogChecker | None = None, **overrides) -> JobRunner:
         options = RunnerOptions(**{**self.options.__dict__, **overrides})
         return JobRunner(
-            self.jobs, self.runware, CATALOG, self.messenger, options, clock=self.clock
+            self.jobs,
+            self.runware,
+            self.catalog,
+            self.messenger,
+            options,
+            clock=self.clock,
+            checker=checker,
+        )
+
+    def checker(self) -> CatalogChecker:
+        """The live check against the fake's schema service; admin alerts go to Telegram."""
+        return CatalogChecker(
+            self.catalog, self.db, self.http, SCHEMAS, alert=self.messenger.alert_admins
         )
 
     async def create(
@@ -106,15 +122,17 @@ async def run(runner: JobRunner, steps=1):
 @pytest.fixture
 async def world(db):
     clock = Clock()
+    catalog = load_catalog(PRICED)
     billing = Billing(db)
     users = Users(db, billing)
     for user in (USER, USER + 1):
         await users.touch(user, f"user{user}", "en")
         await billing.credit(user, 500, Kind.ADMIN_TOPUP, f"seed-{user}")
-    jobs = JobService(db, billing, CATALOG, max_active_per_user=2, clock=clock)
+    jobs = JobService(db, billing, catalog, max_active_per_user=2, clock=clock)
     fake = FakeRunware()
     with respx.mock(assert_all_called=False) as router:
         router.post(API).mock(side_effect=fake)
+        router.get(url__startswith=SCHEMAS).mock(side_effect=fake.schema_service)
         router.get(url__startswith=VIDEOS).mock(
             return_value=httpx.Response(200, content=VIDEO_BYTES)
         )
@@ -129,7 +147,7 @@ async def world(db):
             bot,
             build_i18n(),
             users,
-            CATALOG,
+            catalog,
             [ADMIN],
             http,
             monotonic=monotonic,
@@ -139,6 +157,7 @@ async def world(db):
         options = RunnerOptions(first_poll=5, max_poll_interval=10, submit_retry_delay=10)
         yield World(
             db,
+            catalog,
             clock,
             billing,
             users,
@@ -651,3 +670,73 @@ async def test_a_free_slot_takes_the_next_job_at_once_not_at_the_next_tick(world
         assert statuses == {Status.SUBMITTED}
     finally:
         await runner.stop()
+
+
+# --- the live catalog check, seen from the runner -------------------------------------------------
+
+
+def video_tasks(fake: FakeRunware) -> list[dict]:
+    return [t for batch in fake.requests for t in batch if t["taskType"] == "videoInference"]
+
+
+def admin_texts(world: World) -> list[str]:
+    return [m.text for m in world.session.sent(SendMessage) if m.chat_id == ADMIN]
+
+
+async def test_a_queued_job_whose_model_was_retired_meanwhile_never_reaches_runware(world):
+    checker = world.checker()
+    assert await checker.check() == []
+    assert admin_texts(world) == []
+    job = await world.create("google:3@3")
+    world.fake.rules.retire("google:3@3")
+    await checker.check()
+    [alert] = admin_texts(world)
+    assert "Veo 3.1 Fast (google:3@3)" in alert and "retired" in alert
+    await run(world.runner(checker=checker), steps=2)
+    job = await world.job(job.id)
+    assert job.status is Status.FAILED and job.error_class == "retired"
+    assert await world.balance() == 500
+    [notice] = [m for m in world.session.sent(SendMessage) if m.chat_id == USER]
+    assert "retired this model" in notice.text and "50 tokens are back" in notice.text
+    assert video_tasks(world.fake) == []
+    with pytest.raises(UnknownModel):  # and no new job can be made for it
+        await world.create("google:3@3")
+
+
+async def test_runware_refusing_the_model_itself_retires_it_at_once(world):
+    checker = world.checker()
+    await checker.check()
+    job = await world.create("google:3@3")
+    world.fake.rules.retire("google:3@3")  # between two checks: the bot does not know yet
+    await run(world.runner(checker=checker), steps=2)
+    job = await world.job(job.id)
+    assert job.status is Status.FAILED and job.error_class == "retired"
+    assert await world.balance() == 500
+    assert len(video_tasks(world.fake)) == 1
+    assert world.catalog.available("google:3@3") is None  # withdrawn before the next check
+    [alert] = admin_texts(world)
+    assert "Veo 3.1 Fast (google:3@3)" in alert and "invalidModel" in alert
+    with pytest.raises(UnknownModel):
+        await world.create("google:3@3", user=USER + 1)
+    await checker.check()  # the check agrees: no second message
+    assert len(admin_texts(world)) == 1
+
+
+async def test_a_combination_the_schema_withdrew_after_queueing_is_refunded_not_sent(world):
+    checker = world.checker()
+    await checker.check()
+    job = await world.create("google:3@3", params={"duration": 4})
+    world.fake.rules.change("google:3@3", durations=[6, 8])
+    await checker.check()
+    [alert] = admin_texts(world)
+    assert "withdrawn duration=4" in alert and "duration" in alert
+    await run(world.runner(checker=checker), steps=2)
+    job = await world.job(job.id)
+    assert job.status is Status.FAILED and job.error_class == "refused"
+    [notice] = [m for m in world.session.sent(SendMessage) if m.chat_id == USER]
+    assert "does not accept these settings any more" in notice.text
+    assert video_tasks(world.fake) == []
+    assert await world.balance() == 500
+    other = await world.create("google:3@3", params={"duration": 6})  # the rest still works
+    await run(world.runner(checker=checker))
+    assert (await world.job(other.id)).status is Status.SUBMITTED
