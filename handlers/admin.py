@@ -281,6 +281,11 @@ async def cmd_models(
         state = checker.states.get(model.id)
         if model.id in catalog.live.retired:
             status = _("retired")
+        elif catalog.live.is_suspended(model.id):
+            until, why = catalog.live.suspended[model.id]
+            status = _("withdrawn until {time}: {why}").format(
+                time=datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC"), why=html.escape(why)
+            )
         elif model.id in catalog.live.unusable:
             status = _("hidden: {why}").format(why=html.escape(catalog.live.unusable[model.id]))
         else:

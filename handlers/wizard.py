@@ -494,10 +494,17 @@ async def successor_card(
     if choice is None:
         # No successor: the model list for the same mode, the prompt and photo kept (after a
         # model and its parameters the card comes straight back).
-        text = _(
-            "{name} was retired by its provider and has no successor here. "
-            "Please choose another model."
-        ).format(name=html.escape(catalog.name_of(old)))
+        name = html.escape(catalog.name_of(old))
+        text = (
+            _(
+                "{name} was retired by its provider and has no successor here. "
+                "Please choose another model."
+            ).format(name=name)
+            if catalog.is_retired(old)
+            else _(
+                "{name} is not available right now. Please choose another model or try again later."
+            ).format(name=name)
+        )
         if isinstance(target, Message):
             await target.answer(text)
             fresh = data.model_copy(update={"draft_id": None})

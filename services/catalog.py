@@ -9,8 +9,9 @@ is both described here and accepted there."""
 from __future__ import annotations
 
 import math
+import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -289,6 +290,11 @@ class Catalog:
     def is_live(self, model_id: str) -> bool:
         return self.get(model_id) is not None and self.live.usable(model_id)
 
+    def is_retired(self, model_id: str) -> bool:
+        """Gone for good: not in the catalog (a 2025 id) or retired by Runware. A model that is
+        only withdrawn for now (hidden, suspended) is not retired: it has no successor."""
+        return self.get(model_id) is None or model_id in self.live.retired
+
     def available(self, model_id: str) -> VideoModel | None:
         """The model if a user may make a video with it today."""
         model = self.get(model_id)
@@ -324,6 +330,8 @@ class Catalog:
         model = self.available(model_id)
         moved = model is None
         if model is None:
+            if not self.is_retired(model_id):
+                return None, False  # unavailable for now: no successor takes over
             model = self.successor(model_id)
         if model is None or not model.supports(mode):
             return None, moved
@@ -391,13 +399,24 @@ class LiveState:
     """What the live check found: models Runware no longer serves, and combinations its
     schema refuses. Filled by services/catalog_check.py; empty means "nothing known against"."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.retired: dict[str, str] = {}  # model id -> why
         self.unusable: dict[str, str] = {}  # model id -> why (every combination withdrawn)
         self.withdrawn: dict[str, list[Withdrawal]] = {}
+        # model id -> (until, why): its provider failed several jobs in a row (the runner)
+        self.suspended: dict[str, tuple[float, str]] = {}
+        self.clock = clock
 
     def usable(self, model_id: str) -> bool:
-        return model_id not in self.retired and model_id not in self.unusable
+        return (
+            model_id not in self.retired
+            and model_id not in self.unusable
+            and not self.is_suspended(model_id)
+        )
+
+    def is_suspended(self, model_id: str) -> bool:
+        entry = self.suspended.get(model_id)
+        return entry is not None and entry[0] > self.clock()
 
     def refusal(self, model_id: str, facts: dict[str, Any]) -> str | None:
         for item in self.withdrawn.get(model_id, ()):

@@ -81,6 +81,8 @@ class RunnerOptions:
     admin_alert_interval: float = 600.0
     probe_interval: float = 300.0
     poll_limit: int = 5000  # jobs per poll round
+    upstream_streak: int = 3  # provider failures in a row that withdraw a model for a while
+    upstream_pause: float = 30 * 60.0
 
 
 class JobRunner:
@@ -112,6 +114,7 @@ class JobRunner:
         self._loop_task: asyncio.Task[None] | None = None
         self._last_alert = float("-inf")
         self._next_probe = 0.0
+        self._upstream: dict[str, int] = {}  # model id -> provider failures in a row
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -225,6 +228,10 @@ class JobRunner:
         if model is None or job.model_id in self.catalog.live.retired:
             await self._fail(job, "retired", f"model {job.model_id} is retired")
             return
+        if self.catalog.live.is_suspended(job.model_id):
+            why = self.catalog.live.suspended[job.model_id][1]
+            await self._fail(job, ErrorClass.UPSTREAM.value, f"model withdrawn for now: {why}")
+            return
         params = self.catalog.validate(model, job.mode, job.params)
         if not isinstance(params, ValidParams):
             detail = "; ".join(p.message for p in params)
@@ -300,6 +307,7 @@ class JobRunner:
         if error.error_class in ACCOUNT_ERRORS:
             await self._provider_down(exc)
         await self._model_gone(job, error)
+        await self._count_upstream(job, error)
 
     # --- polling ------------------------------------------------------------------------------
 
@@ -331,12 +339,14 @@ class JobRunner:
                     next_at=0,
                 )
                 log.info("job %d ready (cost %s USD)", job.id, result.cost)
+                self._upstream.pop(job.model_id, None)
             elif isinstance(result, Failed):
                 error = result.error
                 await self._fail(job, error.error_class.value, error_text(error))
                 if error.error_class in ACCOUNT_ERRORS:
                     await self._provider_down(RunwareFailure(error))
                 await self._model_gone(job, error)
+                await self._count_upstream(job, error)
             else:
                 progress = result.progress if isinstance(result, Processing) else None
                 still.append((job, progress if progress is not None else job.progress))
@@ -459,6 +469,30 @@ class JobRunner:
         """Runware no longer knows the model: withdraw it until the live check says otherwise."""
         if error.error_class is ErrorClass.RETIRED and self.checker is not None:
             await self.checker.mark_retired(job.model_id, f"{error.code}: {error.message}")
+
+    async def _count_upstream(self, job: Job, error: RunwareError) -> None:
+        """The model's provider failing jobs again and again (runware-api.md: upstream trouble,
+        not our account): after `upstream_streak` in a row the model leaves the menus for
+        `upstream_pause`, queued jobs for it are refunded without being sent, and the admins are
+        told once. A finished video of the model resets the count."""
+        if error.error_class is not ErrorClass.UPSTREAM:
+            return
+        count = self._upstream.get(job.model_id, 0) + 1
+        self._upstream[job.model_id] = count
+        live = self.catalog.live
+        if count < self.options.upstream_streak or live.is_suspended(job.model_id):
+            return
+        until = self.clock() + self.options.upstream_pause
+        live.suspended[job.model_id] = (until, f"{error.code}: {error.message}"[:200])
+        self._upstream.pop(job.model_id, None)
+        name = self.catalog.name_of(job.model_id)
+        log.warning("%s withdrawn for %.0f min after %d provider failures", job.model_id,
+                    self.options.upstream_pause / 60, count)  # fmt: skip
+        await self._alert(
+            f"{name} ({job.model_id}): {count} jobs in a row failed at its provider "
+            f"({error.code}: {error.message[:200]}). Withdrawn from the menus for "
+            f"{self.options.upstream_pause / 60:.0f} min; users were refunded. Not our account."
+        )
 
     async def _probe(self) -> None:
         """While paused for our account, ask Runware for the account's balance: generation

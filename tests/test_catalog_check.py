@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -385,5 +386,33 @@ async def test_models_command_shows_the_state_of_each_model(tmp_path, server):
         assert "<b>Runway Gen-4.5</b> <code>runway:1@2</code>: retired" in text
         assert "− duration=12: duration: " in text
         assert "(price estimated)" in text  # Kling's price is not documented
+    finally:
+        await h.close()
+
+
+async def test_a_model_withdrawn_for_a_while_is_not_called_retired(tmp_path, server):
+    h = await Harness.start(tmp_path, runware_schemas_url=server.schemas_url)
+    try:
+        catalog = h.services.catalog
+        await h.give(5000)
+        await h.send("/start")
+        await h.tap("Text to video")
+        await h.tap("Hailuo 2.3 ·")
+        await h.tap("Next")
+        await h.send("rain on a tin roof")
+        card = h.screen()
+        catalog.live.suspended["minimax:4@1"] = (time.time() + 600, "providerError: down")
+        await h.press(h.button("Generate", card), card)
+        notice, models = h.texts()[-2:]
+        assert "Hailuo 2.3 is not available right now" in notice and "retired" not in notice
+        assert "choose a model" in models and "Hailuo" not in models
+        assert await h.jobs() == []
+        admin = h.as_user(ADMIN)
+        await admin.send("/models")
+        assert "<code>minimax:4@1</code>: withdrawn until " in admin.last_text()
+        catalog.live.suspended["minimax:4@1"] = (time.time() - 1, "providerError: down")
+        await h.send("/start")
+        await h.tap("Text to video")
+        assert any(label.startswith("Hailuo 2.3") for label in labels(h))
     finally:
         await h.close()

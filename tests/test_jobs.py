@@ -740,3 +740,59 @@ async def test_a_combination_the_schema_withdrew_after_queueing_is_refunded_not_
     other = await world.create("google:3@3", params={"duration": 6})  # the rest still works
     await run(world.runner(checker=checker))
     assert (await world.job(other.id)).status is Status.SUBMITTED
+
+
+async def test_a_model_whose_provider_keeps_failing_is_withdrawn_for_a_while(world):
+    world.catalog.live.clock = world.clock
+    runner = world.runner(submit_concurrency=1, upstream_streak=3, upstream_pause=1800)
+    world.fake.submit_error = {"code": "providerRateLimitExceeded", "message": "Kling overloaded"}
+    queued = [
+        await world.create("klingai:6@1", user=user) for user in (USER, USER, USER + 1, USER + 1)
+    ]
+    await run(runner, steps=6)
+    failed = [await world.job(job.id) for job in queued]
+    assert all(j.status is Status.FAILED and j.error_class == "upstream" for j in failed)
+    assert len(video_tasks(world.fake)) == 3  # the fourth was refunded without being sent
+    assert await world.balance() == await world.balance(USER + 1) == 500
+    notices = [m.text for m in world.session.sent(SendMessage) if m.chat_id in (USER, USER + 1)]
+    assert len(notices) == 4 and all("busy or having trouble" in n for n in notices)
+    [alert] = admin_texts(world)
+    assert "Kling 2.5 Turbo Pro (klingai:6@1): 3 jobs in a row failed" in alert
+    assert "Not our account" in alert
+    assert await world.jobs.paused() is None  # the rest of the bot goes on
+    assert world.catalog.available("klingai:6@1") is None
+    assert all(m.id != "klingai:6@1" for m in world.catalog.for_mode(Mode.T2V))
+    with pytest.raises(UnknownModel):
+        await world.create("klingai:6@1")
+
+    world.fake.submit_error = None
+    world.clock.advance(1801)  # the pause is over: offered again
+    job = await world.create("klingai:6@1")
+    await run(runner)
+    assert (await world.job(job.id)).status is Status.SUBMITTED
+
+
+async def test_a_finished_video_resets_the_count_of_provider_failures(world):
+    runner = world.runner(upstream_streak=3)
+
+    async def fails() -> None:
+        world.fake.submit_error = {"code": "providerError", "message": "hiccup"}
+        job = await world.create("klingai:6@1")
+        await run(runner)
+        assert (await world.job(job.id)).error_class == "upstream"
+        world.fake.submit_error = None
+
+    await fails()
+    await fails()
+    job = await world.create("klingai:6@1")
+    await run(runner)
+    world.fake.finish(job.task_uuid)
+    world.clock.advance(10)
+    await run(runner)
+    assert (await world.job(job.id)).status in (Status.SUCCEEDED, Status.DELIVERED)
+    await fails()
+    await fails()  # four failures, but never three in a row
+    assert world.catalog.available("klingai:6@1") is not None
+    assert admin_texts(world) == []
+    await fails()
+    assert world.catalog.available("klingai:6@1") is None
