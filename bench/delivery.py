@@ -67,7 +67,7 @@ async def measure(videos: int, size_mb: int) -> dict[str, float]:
         ready = []
         for n in range(videos + 1):
             await users.touch(5000 + n, None, "en")
-            await billing.credit(5000 + n, 100, Kind.ADMIN_TOPUP, f"b{n}")
+            await billing.credit(5000 + n, 10_000, Kind.ADMIN_TOPUP, f"b{n}")
             job = await jobs.create(Draft(5000 + n, 5000 + n, Mode.T2V, "google:3@3", {}, "x y"))
             job = await jobs.move(job, Status.SUBMITTED)
             url = f"{urls['runware']}/videos/{job.task_uuid}.mp4"

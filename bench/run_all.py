@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import delivery, jobs, ledger, updates
+from bench import catalog, delivery, jobs, ledger, updates
 from bench.table import print_table
 
 
@@ -24,6 +24,7 @@ def main() -> int:
         ("jobs", jobs),
         ("delivery", delivery),
         ("ledger", ledger),
+        ("catalog", catalog),
     ):
         print(f"running {name}...", file=sys.stderr, flush=True)
         rows += bench.run()

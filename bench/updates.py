@@ -30,7 +30,7 @@ from tests.recording_session import TOKEN, RecordingSession
 MIX: list[tuple[str, str]] = [
     ("text", "/start"),
     ("tap", "m:t2v"),
-    ("tap", "md:t2v:google.2@0"),
+    ("tap", "md:t2v:google.3@3"),
     ("tap", "p:duration:6"),
     ("tap", "s:next"),
     ("text", "A lighthouse in a storm, waves crashing, cinematic"),

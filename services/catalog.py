@@ -11,17 +11,19 @@ from __future__ import annotations
 import math
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 CATALOG_PATH = Path(__file__).resolve().parent / "models.toml"
 
 OptionValue = bool | str
+T = TypeVar("T")
 AIR_PATTERN = r"^[A-Za-z0-9._-]+:[A-Za-z0-9._-]+@[A-Za-z0-9._-]+$"
 TOP_LEVEL_OPTIONS = ("negativePrompt", "seed", "CFGScale", "fps")
 
@@ -280,12 +282,26 @@ class Catalog:
         self.pricing = data.pricing
         self.models = data.models
         self.live = LiveState()
+        self._by_id = {m.id: m for m in data.models}
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._memo_key: tuple[Any, ...] | None = None
+
+    def _kept(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()` kept until the live state changes: the model list and the screens ask
+        for the same defaults and prices on every tap."""
+        live_key = self.live.key()
+        if live_key != self._memo_key:
+            self._memo.clear()
+            self._memo_key = live_key
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
 
     # --- what exists ------------------------------------------------------------------------
 
     def get(self, model_id: str) -> VideoModel | None:
         """The catalog's entry, live or not (names of old jobs, gallery lines)."""
-        return next((m for m in self.models if m.id == model_id), None)
+        return self._by_id.get(model_id)
 
     def is_live(self, model_id: str) -> bool:
         return self.get(model_id) is not None and self.live.usable(model_id)
@@ -301,11 +317,12 @@ class Catalog:
         return model if model is not None and self.live.usable(model_id) else None
 
     def for_mode(self, mode: Mode) -> list[VideoModel]:
-        return [
-            m
-            for m in self.models
-            if m.supports(mode) and self.live.usable(m.id) and self.default_choice(m, mode)
-        ]
+        return list(self._kept(("for_mode", mode), lambda: tuple(self._for_mode(mode))))
+
+    def _for_mode(self, mode: Mode) -> Iterator[VideoModel]:
+        for m in self.models:
+            if m.supports(mode) and self.live.usable(m.id) and self.default_choice(m, mode):
+                yield m
 
     def successor(self, model_id: str) -> VideoModel | None:
         """The live model that takes over from a retired (or unknown) id, if any."""
@@ -360,7 +377,7 @@ class Catalog:
 
     def default_choice(self, model: VideoModel, mode: Mode) -> ValidParams | None:
         """The model's defaults, or the closest combination the live check left."""
-        return self.closest(model, mode, {})
+        return self._kept(("default", model.id, mode), lambda: self.closest(model, mode, {}))
 
     def closest(self, model: VideoModel, mode: Mode, wanted: dict[str, Any]) -> ValidParams | None:
         """The accepted choice nearest to `wanted` (any stored parameters, old or new format):
@@ -379,6 +396,19 @@ class Catalog:
     def offered(self, model: VideoModel, mode: Mode, base: ValidParams, name: str) -> list[Any]:
         """The values of one parameter that the user may switch to from `base`: each one is
         accepted (after the parameters that depend on it are adjusted, as apply_choice does)."""
+        key = (
+            "offered",
+            model.id,
+            mode,
+            base.duration,
+            base.resolution,
+            base.aspect,
+            tuple(sorted(base.options.items())),
+            name,
+        )
+        return list(self._kept(key, lambda: tuple(self._offered(model, mode, base, name))))
+
+    def _offered(self, model: VideoModel, mode: Mode, base: ValidParams, name: str) -> list[Any]:
         values: list[Any] = []
         for value in candidate_values(model, mode, base, name):
             changed = apply_choice(self, model, mode, base, name, value)
@@ -387,39 +417,88 @@ class Catalog:
         return values
 
     def min_price(self, model: VideoModel, mode: Mode) -> int | None:
+        return self._kept(("min_price", model.id, mode), lambda: self._min_price(model, mode))
+
+    def _min_price(self, model: VideoModel, mode: Mode) -> int | None:
         prices = [
             v.price
-            for choice in enumerate_choices(model, mode, defaults_only=True)
+            for choice in enumerate_choices(model, mode)
             if isinstance(v := self.validate(model, mode, choice), ValidParams)
         ]
         return min(prices) if prices else None
 
 
 class LiveState:
-    """What the live check found: models Runware no longer serves, and combinations its
-    schema refuses. Filled by services/catalog_check.py; empty means "nothing known against"."""
+    """What the live check found (models Runware no longer serves, combinations its schema
+    refuses) and models the runner withdrew for a while. Changed only through its methods, each
+    of which moves `version` on, so what is computed from it can be kept until it changes."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self.retired: dict[str, str] = {}  # model id -> why
-        self.unusable: dict[str, str] = {}  # model id -> why (every combination withdrawn)
-        self.withdrawn: dict[str, list[Withdrawal]] = {}
-        # model id -> (until, why): its provider failed several jobs in a row (the runner)
-        self.suspended: dict[str, tuple[float, str]] = {}
+        self._retired: dict[str, str] = {}  # model id -> why
+        self._unusable: dict[str, str] = {}  # model id -> why (every combination withdrawn)
+        self._withdrawn: dict[str, tuple[Withdrawal, ...]] = {}
+        # model id -> (until, why): its provider failed several jobs in a row
+        self._suspended: dict[str, tuple[float, str]] = {}
         self.clock = clock
+        self.version = 0
+
+    @property
+    def retired(self) -> Mapping[str, str]:
+        return MappingProxyType(self._retired)
+
+    @property
+    def unusable(self) -> Mapping[str, str]:
+        return MappingProxyType(self._unusable)
+
+    @property
+    def withdrawn(self) -> Mapping[str, tuple[Withdrawal, ...]]:
+        return MappingProxyType(self._withdrawn)
+
+    @property
+    def suspended(self) -> Mapping[str, tuple[float, str]]:
+        return MappingProxyType(self._suspended)
+
+    def replace(
+        self,
+        retired: dict[str, str],
+        unusable: dict[str, str],
+        withdrawn: dict[str, tuple[Withdrawal, ...]],
+    ) -> None:
+        """The live check's findings, all at once."""
+        self._retired, self._unusable = dict(retired), dict(unusable)
+        self._withdrawn = {m: tuple(w) for m, w in withdrawn.items() if w}
+        self.version += 1
+
+    def retire(self, model_id: str, why: str) -> None:
+        self._retired[model_id] = why
+        self.version += 1
+
+    def withdraw(self, model_id: str, *items: Withdrawal) -> None:
+        self._withdrawn[model_id] = (*self._withdrawn.get(model_id, ()), *items)
+        self.version += 1
+
+    def suspend(self, model_id: str, until: float, why: str) -> None:
+        self._suspended[model_id] = (until, why)
+        self.version += 1
 
     def usable(self, model_id: str) -> bool:
         return (
-            model_id not in self.retired
-            and model_id not in self.unusable
+            model_id not in self._retired
+            and model_id not in self._unusable
             and not self.is_suspended(model_id)
         )
 
     def is_suspended(self, model_id: str) -> bool:
-        entry = self.suspended.get(model_id)
+        entry = self._suspended.get(model_id)
         return entry is not None and entry[0] > self.clock()
 
+    def key(self) -> tuple[int, tuple[str, ...]]:
+        """Changes whenever what is usable may have changed (a suspension also ends by time)."""
+        now = self.clock()
+        return self.version, tuple(m for m, (until, _) in self._suspended.items() if until > now)
+
     def refusal(self, model_id: str, facts: dict[str, Any]) -> str | None:
-        for item in self.withdrawn.get(model_id, ()):
+        for item in self._withdrawn.get(model_id, ()):
             if item.matches(facts):
                 return item.describe()
         return None
@@ -765,12 +844,9 @@ def _settle(
 # --- every choice a model offers -----------------------------------------------------------------
 
 
-def enumerate_choices(
-    model: VideoModel, mode: Mode, *, defaults_only: bool = False
-) -> Iterator[dict[str, Any]]:
-    """Each duration x resolution x aspect with default options, then (unless defaults_only)
-    each single option value changed from the default: what the live check validates and what
-    the menus may offer."""
+def enumerate_choices(model: VideoModel, mode: Mode) -> Iterator[dict[str, Any]]:
+    """Each duration x resolution x aspect with default options, then each single option value
+    changed from the default: what the live check validates and what the menus may offer."""
     if not model.supports(mode):
         return
     frames = 1 if mode is Mode.I2V else 0
@@ -781,8 +857,6 @@ def enumerate_choices(
             for aspect in aspects:
                 base = {"duration": duration, "resolution": resolution, "aspect": aspect}
                 yield {**base, "options": {}}
-                if defaults_only:
-                    continue
                 for spec in model.options_for(mode, duration, frames):
                     for value in spec.values:
                         if value != spec.default:

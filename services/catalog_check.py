@@ -114,12 +114,12 @@ class CatalogChecker:
         self._apply()
 
     def _apply(self) -> None:
-        live = self.catalog.live
-        live.retired = {m: s.reason or "" for m, s in self.states.items() if s.status == "retired"}
-        live.unusable = {
-            m: s.reason or "" for m, s in self.states.items() if s.status == "unusable"
-        }
-        live.withdrawn = {m: list(s.withdrawn) for m, s in self.states.items() if s.withdrawn}
+        states = self.states.items()
+        self.catalog.live.replace(
+            retired={m: s.reason or "" for m, s in states if s.status == "retired"},
+            unusable={m: s.reason or "" for m, s in states if s.status == "unusable"},
+            withdrawn={m: s.withdrawn for m, s in states if s.withdrawn},
+        )
 
     async def _store(self, state: ModelState, schema: dict[str, Any] | None) -> None:
         async with self.db.transaction() as tx:

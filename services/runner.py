@@ -483,7 +483,7 @@ class JobRunner:
         if count < self.options.upstream_streak or live.is_suspended(job.model_id):
             return
         until = self.clock() + self.options.upstream_pause
-        live.suspended[job.model_id] = (until, f"{error.code}: {error.message}"[:200])
+        live.suspend(job.model_id, until, f"{error.code}: {error.message}"[:200])
         self._upstream.pop(job.model_id, None)
         name = self.catalog.name_of(job.model_id)
         log.warning("%s withdrawn for %.0f min after %d provider failures", job.model_id,

@@ -129,7 +129,8 @@ def test_veo_sound_is_priced_on_top_and_can_be_turned_off():
     assert on.options["audio"] is True and off.options["audio"] is False
     assert on.usd == pytest.approx(0.15 * 8) and off.usd == pytest.approx(0.10 * 8)
     assert on.price > off.price
-    assert CATALOG.min_price(fast, Mode.T2V) == validate(fast, "t2v", {"duration": 4}).price
+    cheapest = validate(fast, "t2v", {"duration": 4, "options": {"audio": False}})
+    assert CATALOG.min_price(fast, Mode.T2V) == cheapest.price  # "from": the cheapest choice
 
 
 def test_hailuo_10_seconds_only_at_768p_and_priced_per_video():
@@ -179,14 +180,14 @@ def test_2025_parameters_carry_over_to_the_successor():
 def test_the_live_state_withdraws_exactly_what_it_names():
     catalog = load_catalog()
     seedance = catalog.get("bytedance:2@2")
-    catalog.live.withdrawn[seedance.id] = [Withdrawal({"duration": 12}, "duration", "max 10")]
+    catalog.live.withdraw(seedance.id, Withdrawal({"duration": 12}, "duration", "max 10"))
     assert [p.code for p in catalog.validate(seedance, Mode.T2V, {"duration": 12})] == ["withdrawn"]
     assert isinstance(catalog.validate(seedance, Mode.T2V, {"duration": 10}), ValidParams)
     assert 12 not in catalog.offered(
         seedance, Mode.T2V, catalog.default_choice(seedance, Mode.T2V), "duration"
     )
     assert seedance in catalog.for_mode(Mode.T2V)
-    catalog.live.retired["google:3@3"] = "gone"
+    catalog.live.retire("google:3@3", "gone")
     assert catalog.available("google:3@3") is None
     assert catalog.successor("google:3@1") is None  # its heir is gone and has none
     assert all(m.id != "google:3@3" for m in catalog.for_mode(Mode.T2V))

@@ -401,7 +401,7 @@ async def test_a_model_withdrawn_for_a_while_is_not_called_retired(tmp_path, ser
         await h.tap("Next")
         await h.send("rain on a tin roof")
         card = h.screen()
-        catalog.live.suspended["minimax:4@1"] = (time.time() + 600, "providerError: down")
+        catalog.live.suspend("minimax:4@1", time.time() + 600, "providerError: down")
         await h.press(h.button("Generate", card), card)
         notice, models = h.texts()[-2:]
         assert "Hailuo 2.3 is not available right now" in notice and "retired" not in notice
@@ -410,7 +410,7 @@ async def test_a_model_withdrawn_for_a_while_is_not_called_retired(tmp_path, ser
         admin = h.as_user(ADMIN)
         await admin.send("/models")
         assert "<code>minimax:4@1</code>: withdrawn until " in admin.last_text()
-        catalog.live.suspended["minimax:4@1"] = (time.time() - 1, "providerError: down")
+        catalog.live.suspend("minimax:4@1", time.time() - 1, "providerError: down")
         await h.send("/start")
         await h.tap("Text to video")
         assert any(label.startswith("Hailuo 2.3") for label in labels(h))

@@ -39,7 +39,7 @@ def test_a_withdrawn_value_is_not_offered():
     i18n = build_i18n()
     with i18n.context(), i18n.use_locale("en"):
         _, before = screens.params_screen(catalog, seedance, valid, 100)
-        catalog.live.withdrawn[seedance.id] = [Withdrawal({"duration": 12}, "duration", "max 10")]
+        catalog.live.withdraw(seedance.id, Withdrawal({"duration": 12}, "duration", "max 10"))
         _, after = screens.params_screen(catalog, seedance, valid, 100)
         twelve = screens.seconds(12)
     assert any(twelve in label for label in labels(before))
@@ -51,7 +51,31 @@ def test_the_model_list_follows_the_live_check():
     i18n = build_i18n()
     with i18n.context(), i18n.use_locale("en"):
         _, before = screens.model_list(catalog, Mode.T2V, everything=True)
-        catalog.live.retired["runway:1@2"] = "gone"
+        catalog.live.retire("runway:1@2", "gone")
         _, after = screens.model_list(catalog, Mode.T2V, everything=True)
     assert any("Runway" in label for label in labels(before))
     assert not any("Runway" in label for label in labels(after))
+
+
+def test_a_kept_model_list_is_the_fresh_drawing_in_each_language_and_selection():
+    catalog = load_catalog()
+    i18n = build_i18n()
+    for language in ("en", "ru", "en"):  # back to English: a kept Russian list must not leak
+        for mode in (Mode.T2V, Mode.I2V):
+            for everything in (False, True):
+                for recent in (None, "klingai:6@1", "no-such:model@1"):
+                    with i18n.context(), i18n.use_locale(language):
+                        kept = screens.model_list(
+                            catalog, mode, everything=everything, recent=recent
+                        )
+                        again = screens.model_list(
+                            catalog, mode, everything=everything, recent=recent
+                        )
+                        fresh = screens._draw_model_list(
+                            catalog, mode, everything, recent if recent == "klingai:6@1" else None
+                        )
+                    assert kept == fresh and again is kept
+                    assert ("Ещё модели" in str(kept[1])) == (language == "ru" and not everything)
+    with i18n.context(), i18n.use_locale("en"):
+        short = screens.model_list(catalog, Mode.T2V, recent="klingai:6@1")
+        assert any(b.text.startswith("Kling") for row in short[1].inline_keyboard for b in row)
