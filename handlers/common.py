@@ -15,6 +15,7 @@ from handlers import gallery, screens, wizard
 from handlers.callbacks import Language, Menu, MenuAction
 from handlers.filters import IsCommand, Tapped, TappedAny
 from handlers.payments import packages_keyboard
+from handlers.states import WizardData
 from handlers.ui import outdated, show
 from services.billing import Billing, Kind, LedgerEntry
 from services.catalog import Catalog, Mode
@@ -110,7 +111,9 @@ async def menu(
     action = callback_data.action
     if action in (MenuAction.T2V, MenuAction.I2V):
         await callback.answer()
-        await wizard.begin(callback, state, catalog, Mode(action.value))
+        mode = Mode(action.value)
+        data = await wizard.with_recent(WizardData(mode=mode), jobs, user)
+        await wizard.begin(callback, state, catalog, mode, data)
         return
     await callback.answer()
     if action is MenuAction.VIDEOS:

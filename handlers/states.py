@@ -32,6 +32,7 @@ class WizardData(BaseModel):
     prompt: str | None = None
     prompt_en: str | None = None  # known English text for `prompt` (an idea, an "again")
     draft_id: int | None = None  # the open confirmation card
+    recent: str | None = None  # the user's last model in this mode: on the short model list
 
     @classmethod
     def of_draft(cls, draft: StoredDraft) -> WizardData:

@@ -65,7 +65,8 @@ async def begin(
     await state.set_state(Wizard.model)
     data = data or WizardData(mode=mode)
     await save(state, data)
-    text, markup = screens.model_list(catalog, mode, everything=everything, recent=data.model_id)
+    recent = data.model_id or data.recent
+    text, markup = screens.model_list(catalog, mode, everything=everything, recent=recent)
     await show(event, text, markup)
 
 
@@ -558,6 +559,7 @@ async def photo_shortcut(
     bot: Bot,
     catalog: Catalog,
     drafts: Drafts,
+    jobs: JobService,
     user: User,
 ) -> None:
     """A photo outside a flow starts image-to-video with it; its caption is the prompt."""
@@ -565,13 +567,14 @@ async def photo_shortcut(
     if image_id is None:
         return
     caption = (message.caption or "").strip() or None
-    await begin(
-        message,
-        state,
-        catalog,
-        Mode.I2V,
-        WizardData(mode=Mode.I2V, image_id=image_id, prompt=caption),
-    )
+    data = WizardData(mode=Mode.I2V, image_id=image_id, prompt=caption)
+    await begin(message, state, catalog, Mode.I2V, await with_recent(data, jobs, user))
+
+
+async def with_recent(data: WizardData, jobs: JobService, user: User) -> WizardData:
+    """The wizard data with the user's last model in its mode, for the short model list."""
+    last = await jobs.last_settings(user.id, data.mode)
+    return data.model_copy(update={"recent": last[0] if last else None})
 
 
 async def use_buttons(message: Message) -> None:

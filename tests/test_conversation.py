@@ -452,14 +452,14 @@ async def test_every_button_fits_telegram(h):
     )
 
 
-async def delivered_job(h, mode=Mode.T2V, model="runway:1@2", image_uuid=None):
+async def delivered_job(h, mode=Mode.T2V, model="runway:1@2", image_uuid=None, params=None):
     job = await h.services.jobs.create(
         Draft(
             h.user_id,
             h.user_id,
             mode,
             model,
-            {"duration": 8},
+            params or {"duration": 8},
             "waves at sunset",
             image_uuid=image_uuid,
         )
@@ -524,3 +524,21 @@ async def test_fsm_writes_are_batched_and_survive_a_clean_stop(tmp_path):
     assert await again.get_data(key) == {"mode": "t2v"}
     assert await db.fetchval("SELECT count(*) FROM fsm") == 1  # two changes, one row, one write
     await db.close()
+
+
+async def test_the_short_model_list_keeps_the_users_last_model(h):
+    kling = CATALOG.get("klingai:6@1")
+    assert not kling.recommended
+    await h.send("/start")
+    await h.tap("Text to video")
+    short = [t for t, _ in h.buttons()]
+    assert not any(t.startswith("Kling") for t in short) and any("More models" in t for t in short)
+    await delivered_job(h, model="klingai:6@1", params={"duration": 10})
+    await h.send("/start")
+    await h.tap("Text to video")
+    labels = [t for t, _ in h.buttons()]
+    assert any(t.startswith("Kling 2.5 Turbo Pro ·") for t in labels)
+    assert len(labels) == len(short) + 1  # the recommended few, plus the user's own
+    await h.send("/start")
+    await h.tap("Image to video")  # remembered per mode
+    assert not any(t.startswith("Kling") for t, _ in h.buttons())
