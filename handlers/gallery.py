@@ -42,13 +42,14 @@ def state_text(job: Job, now: float) -> str:
 
 def line(job: Job, catalog: Catalog, now: float) -> str:
     name = catalog.name_of(job.model_id)
-    if not catalog.is_live(job.model_id):
+    if catalog.is_retired(job.model_id):
         name = _("{name} (retired)").format(name=name)
     date = datetime.fromtimestamp(job.created_at, UTC).strftime("%d.%m.%Y")
     words = job.user_prompt
     prompt = words if len(words) <= PROMPT_PREVIEW else words[:PROMPT_PREVIEW] + "…"
+    length = f" · {screens.seconds(job.duration)}" if job.duration else ""
     return (
-        f"<b>#{job.id}</b> · {date} · {html.escape(name)} · {screens.seconds(job.duration)}\n"
+        f"<b>#{job.id}</b> · {date} · {html.escape(name)}{length}\n"
         f"{html.escape(prompt) or '—'}\n<i>{state_text(job, now)}</i>"
     )
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import html
-import weakref
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
 
 from handlers.callbacks import (
     Again,
@@ -154,35 +153,10 @@ def model_line(catalog: Catalog, model: VideoModel, mode: Mode) -> str:
     return " · ".join(parts)
 
 
-# Drawn model lists, per catalog (weakly: a catalog that goes away takes its lists along), by
-# live state, mode, length, the user's last model and language. The list is the most drawn
-# screen and the dearest one (twelve lines of prices); bounded, it is cleared when full.
-_LISTS: weakref.WeakKeyDictionary[
-    Catalog, dict[tuple[object, ...], tuple[str, InlineKeyboardMarkup]]
-]
-_LISTS = weakref.WeakKeyDictionary()
-LISTS_KEPT = 512
-
-
 def model_list(
     catalog: Catalog, mode: Mode, *, everything: bool = False, recent: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The short first screen (recommended models and the user's last one), or all models."""
-    if recent is not None and catalog.get(recent) is None:
-        recent = None  # any string could come in; only catalog ids are worth a kept list
-    key = (catalog.live.key(), mode, everything, recent, get_i18n().current_locale)
-    kept = _LISTS.setdefault(catalog, {})
-    drawn = kept.get(key)
-    if drawn is None:
-        if len(kept) >= LISTS_KEPT:
-            kept.clear()
-        drawn = kept[key] = _draw_model_list(catalog, mode, everything, recent)
-    return drawn
-
-
-def _draw_model_list(
-    catalog: Catalog, mode: Mode, everything: bool, recent: str | None
-) -> tuple[str, InlineKeyboardMarkup]:
     models = catalog.for_mode(mode)
     short = [m for m in models if m.recommended or m.id == recent]
     shown = models if everything or len(short) == len(models) or not short else short

@@ -93,7 +93,11 @@ class Job:
 
     @property
     def duration(self) -> int:
-        return int(self.params["duration"])
+        """Seconds, or 0 for a row whose parameters name none (nothing older should crash)."""
+        value = self.params.get("duration")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return int(value)
+        return int(value) if isinstance(value, str) and value.isdigit() else 0
 
     @classmethod
     def from_row(cls, row: Row) -> Job:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from aiogram.methods import SendVideo
 
-from handlers.callbacks import Gallery, GalleryAction
+from handlers.callbacks import Card, CardAction, Gallery, GalleryAction
 from services.catalog import Mode
 from services.jobs import Draft, Status
 from tests.harness import Harness
@@ -126,3 +127,71 @@ async def test_balance_lists_the_latest_entries_in_words(h):
     assert "Your balance: <b>9812 tokens</b>" in text  # one Runway 5 s video kept: 188
     assert "refund for video #2" in text and "video #1" in text
     assert "top-up by an admin" in text
+
+
+# --- rows from before the 2026 lineup -----------------------------------------------------------
+
+VEO3_2025 = {"duration": 8, "size": "720x1280", "settings": {"generateAudio": False}}
+
+
+async def from_2025(h, job, model_id, params):
+    """A row written by the 2025 bot: a model Runware retired, parameters in the old format."""
+    async with h.services.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE jobs SET model_id = ?, params = ? WHERE id = ?",
+            (model_id, json.dumps(params), job.id),
+        )
+    return await h.services.jobs.get(job.id)
+
+
+async def test_old_jobs_keep_their_name_marked_retired_and_again_goes_to_the_successor(h):
+    veo3 = await from_2025(h, await make(h, "waves at sunset"), "google:3@0", VEO3_2025)
+    odd = await from_2025(h, await make(h, "from a model nobody knows"), "acme:9@9", {"x": 1})
+    await h.send("/gallery")
+    text = h.last_text()
+    assert "Veo 3 (retired) · 8 s" in text and "acme:9@9 (retired)" in text
+    assert "Runway" not in text
+
+    await h.tap(f"#{veo3.id}")
+    [video] = h.session.sent(SendVideo)
+    assert video.video == f"FILE-{veo3.id}"  # still re-sent by its file_id
+    await h.tap("Again")
+    notice, card = h.texts()[-2:]
+    assert "Veo 3 was retired by its provider. Here is Veo 3.1" in notice
+    assert "<b>Veo 3.1</b>" in card and "Duration: 8 s" in card and "9:16" in card
+    assert "Sound: off" in card and "waves at sunset" in card
+    veo31 = h.services.catalog.get("google:3@2")
+    chosen = {"duration": 8, "aspect": "9:16", "options": {"audio": False}}
+    expected = h.services.catalog.validate(veo31, Mode.T2V, chosen)
+    assert f"Price: <b>{expected.price} tokens</b>" in card
+    await h.tap("Generate")
+    made = (await h.jobs())[-1]
+    assert made.model_id == "google:3@2" and made.tokens == expected.price
+
+    await h.send("/gallery")
+    await h.tap(f"#{odd.id}")
+    await h.tap("Again")
+    notice, models = h.texts()[-2:]
+    assert "acme:9@9 was retired by its provider and has no successor" in notice
+    assert "choose a model" in models
+
+
+async def test_an_open_card_and_remembered_settings_from_2025_move_to_the_successor(h):
+    stored = await h.services.drafts.save(
+        USER, Mode.T2V, "vidu:1@5", {"duration": 4, "size": "1920x1080", "settings": {}}, "a cat"
+    )
+    await h.send("/start")
+    await h.press(Card(action=CardAction.GO, draft=stored.id).pack())
+    notice, card = h.texts()[-2:]
+    assert "Vidu 1.5 was retired by its provider. Here is Vidu Q3" in notice
+    assert "<b>Vidu Q3</b>" in card and "1080p" in card and "a cat" in card
+    assert await h.jobs() == []
+
+    old = await make(h, "a dog")
+    await from_2025(h, old, "google:3@1", {"duration": 4, "size": "1280x720"})
+    await h.send("/start")
+    await h.send("a horse on a beach")  # a plain text: a card with the last settings
+    notice, card = h.texts()[-2:]
+    assert "Veo 3 Fast was retired by its provider. Here is Veo 3.1 Fast" in notice
+    assert "<b>Veo 3.1 Fast</b>" in card and "Duration: 4 s" in card
+    assert "a horse on a beach" in card
