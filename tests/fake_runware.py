@@ -393,6 +393,9 @@ class RunwareServer:
         return web.Response(status=status, text=body, content_type="application/json")
 
     async def _registry(self, request: web.Request) -> web.Response:
+        gate = self.holds.get("registry")
+        if gate is not None:
+            await gate.wait()  # a slow schema service
         fault = self._schema_fault()
         return fault or web.json_response(self.rules.registry())
 
