@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
@@ -73,7 +74,7 @@ async def measure(videos: int, size_mb: int) -> dict[str, float]:
             url = f"{urls['runware']}/videos/{job.task_uuid}.mp4"
             ready.append(await jobs.move(job, Status.SUCCEEDED, video_url=url))
         session = AiohttpSession(api=TelegramAPIServer.from_base(urls["telegram"]))
-        bot = Bot(TOKEN, session=session)
+        bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
         async with httpx.AsyncClient(timeout=120) as http:
             messenger = TelegramMessenger(
                 bot, build_i18n(), users, catalog, [], http, upload_limit=50 * MB

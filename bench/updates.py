@@ -24,7 +24,7 @@ from bench.table import print_table
 from bot.app import build_dispatcher, build_services, freeze_startup_objects
 from bot.settings import load_settings
 from services.billing import Kind
-from tests.recording_session import TOKEN, RecordingSession
+from tests.recording_session import TOKEN, RecordingSession, recording_bot
 
 # One user's visit: what people do most, none of it waiting on a generation.
 MIX: list[tuple[str, str]] = [
@@ -119,7 +119,7 @@ async def measure(users: int, rounds: int) -> dict[str, float]:
             for uid in range(1000, 1000 + users):
                 await services.users.touch(uid, f"b{uid}", "en")
                 await services.billing.credit(uid, 500, Kind.ADMIN_TOPUP, f"bench-{uid}")
-            bot = Bot(TOKEN, session=RecordingSession())
+            bot, _ = recording_bot()
             real = build_dispatcher(services)
             bare = bare_dispatcher()
             freeze_startup_objects()  # as the bot does once it has started

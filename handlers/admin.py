@@ -21,7 +21,8 @@ from aiogram.utils.i18n import gettext as _
 from handlers import payments
 from handlers.common import entry_text
 from handlers.filters import IsAdmin, IsCommand
-from handlers.screens import TEXT_LIMIT, tokens
+from handlers.screens import tokens
+from handlers.texts import TEXT_LIMIT, utf16_len
 from services.admin import Admin
 from services.billing import Billing, Kind, check_amount
 from services.catalog import Catalog
@@ -315,13 +316,13 @@ async def cmd_models(
 
 
 def chunks(lines: list[str], limit: int = TEXT_LIMIT) -> list[str]:
-    """Lines joined into messages of at most `limit` characters, split between lines only (a
-    cut inside a line could cut an HTML tag, and Telegram refuses the whole message)."""
+    """Lines joined into messages of at most `limit` UTF-16 units (tags included, so the text
+    Telegram counts is shorter), split between lines only: a cut inside a line could cut an HTML
+    tag, and Telegram refuses the whole message. Every line here is far shorter than a message."""
     out: list[str] = []
     current = ""
     for line in lines:
-        line = line[:limit]
-        if current and len(current) + 1 + len(line) > limit:
+        if current and utf16_len(current) + 1 + utf16_len(line) > limit:
             out.append(current)
             current = line
         else:

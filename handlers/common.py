@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from aiogram import Router
@@ -38,7 +39,7 @@ def entry_text(entry: LedgerEntry) -> str:
         Kind.BONUS: _("welcome bonus"),
     }[entry.kind]
     if entry.reason and entry.kind in (Kind.ADMIN_TOPUP, Kind.ADMIN_DEBIT):
-        words += f" ({entry.reason})"
+        words += f" ({html.escape(entry.reason)})"  # an admin's own words
     return f"{when}  <b>{amount}</b>  {words}"
 
 

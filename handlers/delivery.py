@@ -29,6 +29,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
+from handlers.texts import CAPTION_LIMIT, cut, utf16_len
 from services.catalog import Catalog
 from services.jobs import Job, Status
 from services.runner import Delivery, VideoUnavailable
@@ -36,7 +37,6 @@ from services.users import Users
 
 log = logging.getLogger(__name__)
 
-CAPTION_LIMIT = 1024
 MB = 1024 * 1024
 
 
@@ -192,9 +192,7 @@ class TelegramMessenger:
     def caption(self, job: Job) -> str:
         """Model, duration and the prompt, cut to fit Telegram's 1024 characters."""
         head = f"🎬 {self.catalog.name_of(job.model_id)} · {screens.seconds(job.duration)}\n"
-        room = CAPTION_LIMIT - len(head)
-        words = job.user_prompt
-        prompt = words if len(words) <= room else words[: room - 1] + "…"
+        prompt = cut(job.user_prompt, CAPTION_LIMIT - utf16_len(head))
         return html.escape(head + prompt)
 
     async def deliver(self, job: Job) -> Delivery:

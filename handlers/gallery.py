@@ -16,6 +16,7 @@ from handlers import screens
 from handlers.callbacks import Again, Gallery, GalleryAction, Menu, MenuAction, packed
 from handlers.filters import Tapped
 from handlers.keyboard import Keyboard
+from handlers.texts import cut
 from handlers.ui import show
 from services.catalog import Catalog
 from services.jobs import Job, JobService, Status
@@ -46,7 +47,7 @@ def line(job: Job, catalog: Catalog, now: float) -> str:
         name = _("{name} (retired)").format(name=name)
     date = datetime.fromtimestamp(job.created_at, UTC).strftime("%d.%m.%Y")
     words = job.user_prompt
-    prompt = words if len(words) <= PROMPT_PREVIEW else words[:PROMPT_PREVIEW] + "…"
+    prompt = cut(words, PROMPT_PREVIEW)
     length = f" · {screens.seconds(job.duration)}" if job.duration else ""
     return (
         f"<b>#{job.id}</b> · {date} · {html.escape(name)}{length}\n"

@@ -25,10 +25,9 @@ from handlers.callbacks import (
     packed,
 )
 from handlers.keyboard import Keyboard
+from handlers.texts import TEXT_LIMIT, cut, utf16_len
 from services.catalog import Catalog, Mode, ValidParams, VideoModel
 from services.ideas import Category, Ideas
-
-TEXT_LIMIT = 4096
 
 # What each parameter is called and what it does, one line each. Unknown keys from a newer
 # catalog fall back to their key, so a new model still works without a code change.
@@ -360,14 +359,14 @@ def card(
     kb.adjust(1)
     head = "\n".join(lines)
     labels = [_("Prompt:"), _("In English (this is sent):")]
-    room = (TEXT_LIMIT - len(head) - len(price_line) - 200) // (2 if prompt_sent else 1)
+    room = (TEXT_LIMIT - utf16_len(head) - utf16_len(price_line) - 200) // (2 if prompt_sent else 1)
 
-    def cut(text: str) -> str:
-        return html.escape(text if len(text) <= room else text[: room - 1] + "…")
+    def shown(text: str) -> str:
+        return html.escape(cut(text, room))
 
-    body = f"\n{labels[0]} <i>{cut(prompt)}</i>\n" if prompt else "\n"
+    body = f"\n{labels[0]} <i>{shown(prompt)}</i>\n" if prompt else "\n"
     if prompt_sent:
-        body += f"{labels[1]} <i>{cut(prompt_sent)}</i>\n"
+        body += f"{labels[1]} <i>{shown(prompt_sent)}</i>\n"
     elif translation == "failed":
         body += _("⚠️ Translation is unavailable right now: the prompt goes as written.") + "\n"
     return f"{head}\n{body}\n{price_line}", kb.as_markup()

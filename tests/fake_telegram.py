@@ -21,6 +21,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.telegram_text import refusal
+
 BOT_USER = {"id": 424242, "is_bot": True, "first_name": "Video", "username": "video_bot"}
 MB = 1024 * 1024
 SEND_METHODS = {"sendMessage", "sendVideo", "sendPhoto", "sendDocument", "sendInvoice"}
@@ -102,6 +104,7 @@ class FakeTelegram:
         self.faults: list[Fault] = []
         self.holds: dict[str, asyncio.Event] = {}
         self.aborted: list[str] = []  # held calls whose client went away
+        self.refused: list[tuple[str, str]] = []  # (method, description): texts Telegram refuses
         self.drop_get_updates = 0
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.checkout_answers: dict[str, dict[str, Any]] = {}
@@ -394,6 +397,11 @@ class FakeTelegram:
         sends = SEND_METHODS | {"editMessageText", "sendChatAction"}
         if method in sends and chat is not None and int(chat) in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
+        for name, caption in (("text", False), ("caption", True)):
+            refused = refusal(params.get(name), params.get("parse_mode"), caption=caption)
+            if refused is not None and method != "getUpdates":
+                self.refused.append((method, refused))
+                return self._error(400, refused)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return self._ok(True)
@@ -437,14 +445,8 @@ class FakeTelegram:
         )
 
     async def _m_sendMessage(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
-        text = params.get("text", "")
-        if not 1 <= len(text) <= 4096:
-            return self._error(
-                400,
-                "Bad Request: message text is empty"
-                if not text
-                else "Bad Request: message is too long",
-            )
+        if not params.get("text"):
+            return self._error(400, "Bad Request: message text is empty")
         return self._ok(self._new_message(int(params["chat_id"]), "text", params).as_json())
 
     async def _m_sendInvoice(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:

@@ -40,7 +40,7 @@ from aiogram.types import User as TgUser
 from bot.app import Services, build_dispatcher, build_services
 from bot.settings import load_settings
 from services.billing import Kind
-from tests.recording_session import TOKEN, RecordingSession
+from tests.recording_session import TOKEN, RecordingSession, recording_bot
 
 SCREEN_METHODS = (
     SendMessage,
@@ -81,8 +81,7 @@ class Harness:
             **settings,
         )
         services = await build_services(config)
-        session = RecordingSession()
-        bot = Bot(TOKEN, session=session)
+        bot, session = recording_bot()
         return cls(services, build_dispatcher(services), bot, session)
 
     async def restart(self) -> Harness:

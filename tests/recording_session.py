@@ -15,10 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from aiogram import Bot
+from aiogram.client.default import Default, DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, File, FSInputFile, Message, User, Video
+
+from tests.telegram_text import refusal
 
 BOT_ID = 424242
 TOKEN = f"{BOT_ID}:TEST-token-0123456789abcdefghijkl"
@@ -59,6 +62,11 @@ class RecordingSession(BaseSession):
             if isinstance(value, FSInputFile):
                 path = value.path
                 self.uploads.append((value.filename or "", os.path.getsize(path)))
+        refused = self._refusal(bot, method)
+        if refused is not None:  # what Telegram answers to a text it cannot take
+            self.results.append(None)
+            envelope = {"ok": False, "error_code": 400, "description": refused}
+            self.check_response(bot, method, 400, json.dumps(envelope))
         for i, (kind, envelope) in enumerate(self._scripted):
             if kind is None or isinstance(method, kind):
                 del self._scripted[i]
@@ -71,6 +79,18 @@ class RecordingSession(BaseSession):
         result = self._default(bot, method)
         self.results.append(result)
         return result
+
+    @staticmethod
+    def _refusal(bot: Bot, method: TelegramMethod[Any]) -> str | None:
+        parse_mode = getattr(method, "parse_mode", None)
+        if isinstance(parse_mode, Default):
+            parse_mode = bot.default[parse_mode.name]
+        for name, caption in (("text", False), ("caption", True)):
+            if name in type(method).model_fields:
+                found = refusal(getattr(method, name, None), parse_mode, caption=caption)
+                if found is not None:
+                    return found
+        return None
 
     def _default(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
         returning = method.__returning__
@@ -129,6 +149,7 @@ class RecordingSession(BaseSession):
             yield data[start : start + chunk_size]
 
 
-def recording_bot() -> tuple[Bot, RecordingSession]:
-    session = RecordingSession()
-    return Bot(TOKEN, session=session), session
+def recording_bot(session: RecordingSession | None = None) -> tuple[Bot, RecordingSession]:
+    """A Bot as production builds it (HTML by default) on a recording session."""
+    session = session or RecordingSession()
+    return Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML")), session

@@ -14,6 +14,7 @@ from services.jobs import Draft, Status
 from tests.conftest import catalog_priced
 from tests.harness import Harness
 from tests.recording_session import TOKEN, RecordingSession
+from tests.telegram_text import parse_html
 
 ADMIN = 9
 USER = 1001
@@ -229,3 +230,17 @@ async def test_admin_commands_are_registered_for_admin_chats_only():
             assert not {"topup", "debit", "stats", "refund", "pause"} & {
                 c.command for c in call.commands
             }
+
+
+async def test_an_admins_reason_with_markup_characters_shows_as_written(h, admin):
+    reason = 'bonus <3 & "thanks" <b>'
+    await admin.send(f"/topup 1001 50 {reason}")
+    assert "New balance: 150 tokens" in admin.last_text()
+    user = h.as_user(USER)
+    await user.send("/balance")
+    assert f"top-up by an admin ({reason})" in parse_html(user.last_text())
+    await admin.send("/user 1001")
+    assert f"top-up by an admin ({reason})" in parse_html(admin.last_text())
+    await admin.send(f"/debit 1001 5 {reason}")
+    await user.send("/balance")
+    assert f"correction by an admin ({reason})" in parse_html(user.last_text())

@@ -36,7 +36,8 @@ from services.runware import RunwareClient, RunwareOptions
 from services.users import Users
 from tests.conftest import catalog_priced
 from tests.fake_runware import API, SCHEMAS, VIDEOS, FakeRunware
-from tests.recording_session import TOKEN, RecordingSession
+from tests.recording_session import RecordingSession, recording_bot
+from tests.telegram_text import parse_html, utf16_len
 
 # Veo 3.1 Fast, 8 s with sound ($1.20) is 50 tokens at $0.024 a token. Each test loads its own
 # catalog: the live check changes a catalog's state.
@@ -140,7 +141,7 @@ async def world(db):
         session = RecordingSession()
         telegram_sleeps = Sleeps()
         session.middleware(RetryMiddleware(sleep=telegram_sleeps))
-        bot = Bot(TOKEN, session=session)
+        bot, _ = recording_bot(session)
         http = httpx.AsyncClient()
         monotonic = Clock(100.0)
         messenger = TelegramMessenger(
@@ -610,12 +611,14 @@ async def test_progress_edits_are_throttled_and_deduplicated(world):
     assert len({e.text for e in edits}) == len(edits)
 
 
-async def test_caption_fits_telegram(world):
+@pytest.mark.parametrize("prompt", ["ж" * 2900, "🦊 & <fox> " * 300, "🇺🇦" * 600])
+async def test_caption_fits_telegram_counted_as_telegram_counts(world, prompt):
     runner = world.runner()
-    job = await finished(world, runner, prompt="ж" * 2900)
+    job = await finished(world, runner, prompt=prompt)
     await run(runner, steps=2)
-    [video] = world.session.sent(SendVideo)
-    assert len(video.caption) <= 1024 and video.caption.endswith("…")
+    [video] = world.session.sent(SendVideo)  # accepted at the first try
+    shown = parse_html(video.caption)
+    assert 1000 < utf16_len(shown) <= 1024 and shown.endswith("…")
     assert (await world.job(job.id)).status is Status.DELIVERED
 
 

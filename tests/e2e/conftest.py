@@ -185,6 +185,7 @@ async def bot(tmp_path, telegram, runware) -> AsyncIterator[BotProcess]:
         assert await process.stop() == 0
     process.assert_clean()
     assert runware.violations == [], runware.violations
+    assert telegram.refused == [], telegram.refused  # a text Telegram would not take
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
