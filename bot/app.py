@@ -199,6 +199,9 @@ def build_runner(services: Services, bot: Bot) -> JobRunner:
         max_poll_interval=max(settings.poll_first_seconds, settings.poll_max_seconds),
         probe_interval=settings.probe_interval_seconds,
         submit_retry_delay=settings.submit_retry_seconds,
+        max_delivery_attempts=settings.delivery_attempts,
+        delivery_retry_delay=settings.delivery_retry_seconds,
+        result_ttl=int(settings.result_ttl_hours * 3600),
     )
     services.checker.alert = messenger.alert_admins
     return JobRunner(

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     runware_max_attempts: int = Field(default=4, ge=1, le=20)
     probe_interval_seconds: float = Field(default=300.0, gt=0, le=86400)
     submit_retry_seconds: float = Field(default=10.0, gt=0, le=3600)
+    delivery_attempts: int = Field(default=8, ge=1, le=50)
+    delivery_retry_seconds: float = Field(default=5.0, gt=0, le=3600)
+    result_ttl_hours: float = Field(default=72.0, ge=1, le=24 * 30)
     loop_lag_report: Path | None = None
     translate_api_url: str | None = None
     translate_api_key: SecretStr | None = None

@@ -1,7 +1,12 @@
-"""A session middleware: Telegram's 429 is waited out and network errors retried with backoff.
+"""A session middleware: Telegram's 429 is waited out for every method; network errors and 5xx
+are retried with backoff only for methods that are safe to repeat.
 
 aiogram raises TelegramRetryAfter and never retries on its own (only its getUpdates loop backs
-off), so every outgoing call except getUpdates passes through here."""
+off), so every outgoing call except getUpdates passes through here. A 429 means the call was not
+carried out, so repeating it is always safe. A send that timed out or met a 5xx may well have
+arrived: repeating `sendMessage` or `sendVideo` here could give the user a second copy, so those
+are left to their caller (the job runner retries deliveries itself, counting each attempt in the
+database before it is made)."""
 
 from __future__ import annotations
 
@@ -27,6 +32,15 @@ if TYPE_CHECKING:
     from aiogram.methods.base import TelegramType
 
 log = logging.getLogger(__name__)
+
+# Repeating these changes nothing the user sees twice: reads, edits to a given state, deletions,
+# answers to a query, settings, a chat action.
+SAFE_PREFIXES = ("get", "edit", "delete", "answer", "set", "close", "log")
+SAFE_METHODS = frozenset({"sendChatAction"})
+
+
+def safe_to_repeat(api_method: str) -> bool:
+    return api_method.startswith(SAFE_PREFIXES) or api_method in SAFE_METHODS
 
 
 class RetryMiddleware(BaseRequestMiddleware):
@@ -59,7 +73,7 @@ class RetryMiddleware(BaseRequestMiddleware):
             except TelegramEntityTooLarge:
                 raise  # a subclass of TelegramNetworkError in aiogram, but retrying cannot help
             except (TelegramNetworkError, TelegramServerError) as exc:
-                if attempt == self.attempts:
+                if attempt == self.attempts or not safe_to_repeat(method.__api_method__):
                     raise
                 wait = random.uniform(0, min(self.max_wait, 0.5 * 2**attempt))
                 log.info("telegram %s: %s; retry in %.1fs", type(method).__name__, exc, wait)

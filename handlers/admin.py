@@ -223,6 +223,15 @@ async def cmd_stats(
         _("Jobs by model: {jobs}").format(
             jobs=", ".join(f"{k} {v}" for k, v in s.jobs_by_model.items()) or "—"
         ),
+        _(
+            "Delivered: as video {video} · as a link {link} · user unreachable {blocked} · "
+            "not sent {unsent}"
+        ).format(
+            video=s.delivered_as.get("video", 0),
+            link=s.delivered_as.get("link", 0),
+            blocked=s.delivered_as.get("blocked", 0),
+            unsent=s.delivered_as.get("unsent", 0),
+        ),
         _("Tokens credited: {credited} · taken back: {debited}").format(
             credited=s.tokens_credited, debited=s.tokens_debited
         ),

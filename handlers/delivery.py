@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiogram import Bot
@@ -38,6 +39,37 @@ from services.users import Users
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
+
+# Telegram's answers when sending (shared/docs/telegram-platform.md), by what to do about them.
+UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
+URL_REFUSED = (
+    "failed to get http url content",
+    "wrong type of the web page content",
+    "wrong file identifier/http url specified",
+    "wrong remote file",
+)
+CAPTION_REFUSED = ("caption is too long", "can't parse entities")
+
+
+def unreachable(exc: TelegramAPIError) -> bool:
+    """The user cannot be reached (blocked the bot, deleted the chat, deactivated): stop."""
+    if isinstance(exc, TelegramForbiddenError):
+        return True
+    return isinstance(exc, TelegramBadRequest) and _says(exc, UNREACHABLE)
+
+
+def url_refused(exc: TelegramAPIError) -> bool:
+    """Telegram could not fetch the URL: upload the file instead."""
+    return isinstance(exc, TelegramBadRequest) and _says(exc, URL_REFUSED)
+
+
+def caption_refused(exc: TelegramAPIError) -> bool:
+    return isinstance(exc, TelegramBadRequest) and _says(exc, CAPTION_REFUSED)
+
+
+def _says(exc: TelegramAPIError, phrases: tuple[str, ...]) -> bool:
+    text = exc.message.lower()
+    return any(phrase in text for phrase in phrases)
 
 
 def stage_text(status: Status) -> str:
@@ -196,27 +228,53 @@ class TelegramMessenger:
         return html.escape(head + prompt)
 
     async def deliver(self, job: Job) -> Delivery:
+        """Send the video by its URL (Telegram fetches it), else upload it, else its link.
+
+        Raises for what a later attempt may fix (network, Telegram's 5xx, an unknown refusal):
+        the runner retries and, in the end, calls give_up()."""
         assert job.video_url is not None
         lang = await self._lang(job.user_id)
         with self.i18n.context(), self.i18n.use_locale(lang):
             caption = self.caption(job)
             markup = screens.after_video(job.id)
         try:
-            message = await self.bot.send_video(
-                job.chat_id,
-                video=job.video_url,
-                caption=caption,
-                supports_streaming=True,
-                reply_markup=markup,
-            )
-        except TelegramForbiddenError:
-            log.info("job %d: user blocked the bot; kept in the gallery", job.id)
-            return Delivery("blocked")
-        except (TelegramBadRequest, TelegramEntityTooLarge) as exc:
+            message = await self._send_video(job, job.video_url, caption, markup)
+        except TelegramAPIError as exc:
+            if unreachable(exc):
+                log.info("job %d: the chat cannot be reached (%s); kept", job.id, exc.message)
+                return Delivery("blocked")
+            if not (isinstance(exc, TelegramEntityTooLarge) or url_refused(exc)):
+                raise
             log.info("job %d: Telegram did not take the URL (%s); uploading", job.id, exc.message)
             return await self._upload(job, lang, caption, markup)
         await self._remove_progress(job)
         return Delivery("video", _file_id(message))
+
+    async def _send_video(
+        self,
+        job: Job,
+        video: str | FSInputFile,
+        caption: str,
+        markup: InlineKeyboardMarkup,
+        **extra: Any,
+    ) -> Message:
+        """sendVideo; a caption Telegram refuses is dropped rather than the video."""
+        try:
+            return await self.bot.send_video(
+                job.chat_id,
+                video=video,
+                caption=caption,
+                supports_streaming=True,
+                reply_markup=markup,
+                **extra,
+            )
+        except TelegramBadRequest as exc:
+            if not caption_refused(exc):
+                raise
+            log.warning("job %d: caption refused (%s); sent without it", job.id, exc.message)
+            return await self.bot.send_video(
+                job.chat_id, video=video, supports_streaming=True, reply_markup=markup, **extra
+            )
 
     async def _upload(
         self, job: Job, lang: str, caption: str, markup: InlineKeyboardMarkup
@@ -234,41 +292,53 @@ class TelegramMessenger:
                     response.raise_for_status()  # 5xx: the runner tries again later
                     declared = int(response.headers.get("content-length") or 0)
                     if declared > self.upload_limit:
-                        return await self._send_link(job, lang)
+                        return await self._send_link(job, lang, too_large=True)
                     size = 0
                     async for chunk in response.aiter_bytes(256 * 1024):
                         size += len(chunk)
                         if size > self.upload_limit:
-                            return await self._send_link(job, lang)
+                            return await self._send_link(job, lang, too_large=True)
                         out.write(chunk)
+            file = FSInputFile(path, filename=f"video-{job.id}.mp4")
+            timeout = max(60, size // MB * 5)
             try:
-                message = await self.bot.send_video(
-                    job.chat_id,
-                    video=FSInputFile(path, filename=f"video-{job.id}.mp4"),
-                    caption=caption,
-                    supports_streaming=True,
-                    reply_markup=markup,
-                    request_timeout=max(60, size // MB * 5),
+                message = await self._send_video(
+                    job, file, caption, markup, request_timeout=timeout
                 )
             except TelegramEntityTooLarge:
-                return await self._send_link(job, lang)
-            except TelegramForbiddenError:
-                return Delivery("blocked")
+                return await self._send_link(job, lang, too_large=True)
+            except TelegramAPIError as exc:
+                if unreachable(exc):
+                    return Delivery("blocked")
+                raise
         finally:
             path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local temp file
         await self._remove_progress(job)
         return Delivery("video", _file_id(message))
 
-    async def _send_link(self, job: Job, lang: str) -> Delivery:
+    async def give_up(self, job: Job) -> Delivery:
+        """The video could not be sent after every attempt: its link, and where to find it."""
+        return await self._send_link(job, await self._lang(job.user_id), too_large=False)
+
+    async def _send_link(self, job: Job, lang: str, *, too_large: bool) -> Delivery:
         with self.i18n.context(), self.i18n.use_locale(lang):
-            text = _(
-                "✅ Your video is ready, but it is too large to send here. Download it: {url}"
-            ).format(url=html.escape(job.video_url or ""))
+            url = html.escape(job.video_url or "")
+            text = (
+                _("✅ Your video is ready, but it is too large to send here. Download it: {url}")
+                if too_large
+                else _(
+                    "✅ Your video is ready, but Telegram would not take the file. "
+                    "Download it: {url}"
+                )
+            ).format(url=url)
+            text += "\n" + _("It is also in /gallery.")
             markup = screens.after_video(job.id)
         try:
             await self.bot.send_message(job.chat_id, text, reply_markup=markup)
-        except TelegramForbiddenError:
-            return Delivery("blocked")
+        except TelegramAPIError as exc:
+            if unreachable(exc):
+                return Delivery("blocked")
+            raise
         await self._remove_progress(job)
         return Delivery("link")
 

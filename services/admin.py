@@ -32,6 +32,7 @@ class Stats:
     refunds: int
     usd_cost: float  # Runware's own figure (includeCost) over the jobs it finished
     tokens_for_costed_jobs: int
+    delivered_as: dict[str, int]  # video | link | blocked (unreachable) | unsent
 
     @property
     def tokens_spent(self) -> int:
@@ -89,6 +90,10 @@ class Admin:
             "SELECT count(*), coalesce(sum(seen_at >= ?), 0) FROM users", (week_ago,)
         )
         by_status = await self.db.fetchall("SELECT status, count(*) FROM jobs GROUP BY status")
+        by_delivery = await self.db.fetchall(
+            "SELECT delivered_as, count(*) FROM jobs WHERE status = 'delivered'"
+            " GROUP BY delivered_as"
+        )
         by_model = await self.db.fetchall(
             "SELECT model_id, count(*) FROM jobs GROUP BY model_id ORDER BY count(*) DESC"
         )
@@ -120,4 +125,5 @@ class Admin:
             refunds=ledger[4],
             usd_cost=float(cost[0]),
             tokens_for_costed_jobs=int(cost[1]),
+            delivered_as={str(r[0]): r[1] for r in by_delivery},
         )

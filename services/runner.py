@@ -43,7 +43,7 @@ RETRY_ON_SUBMIT = (ErrorClass.TRANSIENT, ErrorClass.PROTOCOL)
 
 @dataclass(frozen=True)
 class Delivery:
-    delivered_as: Literal["video", "link", "blocked"]
+    delivered_as: Literal["video", "link", "blocked", "unsent"]
     file_id: str | None = None
 
 
@@ -57,6 +57,10 @@ class Messenger(Protocol):
 
     async def deliver(self, job: Job) -> Delivery:
         """Send the finished video. Raises VideoUnavailable, or anything else to retry later."""
+
+    async def give_up(self, job: Job) -> Delivery:
+        """Every attempt at sending the video failed: send its link instead (or find the chat
+        unreachable). Raises when even that cannot be sent now."""
 
     async def tell_failed(self, job: Job) -> None:
         """Tell the user, in plain words, that the job failed and the tokens are back."""
@@ -81,6 +85,7 @@ class RunnerOptions:
     admin_alert_interval: float = 600.0
     probe_interval: float = 300.0
     poll_limit: int = 5000  # jobs per poll round
+    result_ttl: int | None = 72 * 3600  # seconds Runware keeps the video URL (the link fallback)
     upstream_streak: int = 3  # provider failures in a row that withdraw a model for a while
     upstream_pause: float = 30 * 60.0
 
@@ -240,7 +245,9 @@ class JobRunner:
             return
         if self.checker is not None:
             frames = ("00000000-0000-4000-8000-000000000000",) if job.mode.value == "i2v" else ()
-            task = video_task(model, params, job.prompt, job.task_uuid, frames)
+            task = video_task(
+                model, params, job.prompt, job.task_uuid, frames, ttl=self.options.result_ttl
+            )
             refusal = self.checker.refusal(model.id, task)
             if refusal is not None:  # the request would be refused: it never leaves
                 log.warning("job %d: Runware's schema for %s refuses %s", job.id, model.id, refusal)
@@ -257,7 +264,9 @@ class JobRunner:
                     job = moved
                 assert job.image_uuid is not None
                 images = (job.image_uuid,)
-            request = VideoRequest(job.task_uuid, model, params, job.prompt, images)
+            request = VideoRequest(
+                job.task_uuid, model, params, job.prompt, images, ttl=self.options.result_ttl
+            )
             await self.runware.submit_video(request, retry=job.submit_attempts > 0)
         except RunwareFailure as exc:
             await self._submit_failed(job, exc)
@@ -413,12 +422,33 @@ class JobRunner:
                 log.warning("job %d: delivery failed (%r); again in %.0fs", job.id, exc, delay)
                 await self.jobs.release(job.id, self.owner, delay=delay)
                 return
-            log.error("job %d: delivery gave up after %d attempts: %r", job.id, attempts, exc)
-            delivery = Delivery("link")
+            log.error("job %d: the video could not be sent in %d attempts: %r", job.id, attempts,
+                      exc)  # fmt: skip
+            found = await self._give_up(job, attempts)
+            if found is None:
+                return
+            delivery = found
         await self.jobs.move(
             job, Status.DELIVERED, file_id=delivery.file_id, delivered_as=delivery.delivered_as
         )
         log.info("job %d delivered as %s", job.id, delivery.delivered_as)
+
+    async def _give_up(self, job: Job, attempts: int) -> Delivery | None:
+        """The link instead of the video. While even a message cannot be sent, a few more tries
+        (None: released for later); past them the job is kept as ready ("unsent": the gallery
+        has it, /stats counts it) and the admins' log says so."""
+        await self.jobs.update(job, delivery_attempts=attempts + 1)
+        try:
+            return await self.messenger.give_up(job)
+        except Exception as exc:  # noqa: BLE001 - Telegram unreachable for now
+            if attempts + 1 < 2 * self.options.max_delivery_attempts:
+                delay = min(600.0, self.options.delivery_retry_delay * 2 ** (attempts - 1))
+                log.warning("job %d: its link could not be sent (%r); again in %.0fs", job.id,
+                            exc, delay)  # fmt: skip
+                await self.jobs.release(job.id, self.owner, delay=delay)
+                return None
+            log.error("job %d: neither the video nor its link could be sent: %r", job.id, exc)
+            return Delivery("unsent")
 
     # --- failing ------------------------------------------------------------------------------
 

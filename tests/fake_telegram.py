@@ -91,6 +91,7 @@ class Fault:
     description: str
     parameters: dict[str, Any] | None
     times: int
+    chat: int | None = None  # only calls for this chat
 
 
 class FakeTelegram:
@@ -331,8 +332,9 @@ class FakeTelegram:
         description: str,
         times: int = 1,
         parameters: dict[str, Any] | None = None,
+        chat: int | None = None,
     ) -> None:
-        self.faults.append(Fault(method, code, description, parameters, times))
+        self.faults.append(Fault(method, code, description, parameters, times, chat))
 
     def hold(self, method: str) -> asyncio.Event:
         """Calls of `method` wait until the returned event is set (or the client goes away)."""
@@ -384,7 +386,8 @@ class FakeTelegram:
             request.transport.close()  # a network drop in the middle of long polling
             return web.Response()
         for fault in self.faults:
-            if fault.method == method and fault.times > 0:
+            for_chat = fault.chat is None or str(params.get("chat_id")) == str(fault.chat)
+            if fault.method == method and fault.times > 0 and for_chat:
                 fault.times -= 1
                 return self._error(fault.code, fault.description, fault.parameters)
         hold = self.holds.get(method)

@@ -163,12 +163,13 @@ async def test_stats_match_a_known_set_of_jobs_and_ledger_rows(h, admin):
     assert lines[1] == "Users: 3 · active in 7 days: 3"  # two users and the admin
     assert lines[2] == "Jobs by status: delivered 2, failed 1, queued 1"
     assert lines[3] == "Jobs by model: runway:1@2 4"
-    assert lines[4] == "Tokens credited: 500 · taken back: 10"
-    assert lines[5] == "Tokens spent on videos: 100 (charged 125, refunded 25 in 1 refunds)"
-    assert lines[6] == "Runware cost: $2.00 · tokens per USD: 37.5"
+    assert lines[4] == "Delivered: as video 2 · as a link 0 · user unreachable 0 · not sent 0"
+    assert lines[5] == "Tokens credited: 500 · taken back: 10"
+    assert lines[6] == "Tokens spent on videos: 100 (charged 125, refunded 25 in 1 refunds)"
+    assert lines[7] == "Runware cost: $2.00 · tokens per USD: 37.5"
     # Per model: 4 jobs, 75 tokens charged for the two costed ones, $2.00, and the margin of
     # those tokens at $0.025 each ($1.875) over $2.00.
-    assert lines[9] == "Runway Gen-4.5: 4 · 75 · $2.00 · ×0.94"
+    assert lines[10] == "Runway Gen-4.5: 4 · 75 · $2.00 · ×0.94"
 
 
 async def test_refund_once_and_tell_the_owner(h, admin):

@@ -19,6 +19,7 @@ from aiogram.types import FSInputFile
 from bot.telegram_retry import RetryMiddleware
 from handlers.delivery import TelegramMessenger
 from handlers.i18n import build_i18n
+from services.admin import Admin
 from services.billing import Billing, Kind
 from services.catalog import Catalog, Mode, load_catalog
 from services.catalog_check import CatalogChecker
@@ -225,6 +226,7 @@ async def test_text_to_video_from_creation_to_the_chat(world):
     [[task]] = [r for r in world.fake.requests if r[0]["taskType"] == "videoInference"]
     assert task["taskUUID"] == job.task_uuid
     assert task["providerSettings"] == {"google": {"generateAudio": False}}
+    assert task["ttl"] == 72 * 3600  # the URL outlives every delivery attempt: the link fallback
     [progress] = world.session.sent(SendMessage)
     assert "Generating" in progress.text and "0:00" in progress.text
     assert job.progress_message_id is not None
@@ -799,3 +801,78 @@ async def test_a_finished_video_resets_the_count_of_provider_failures(world):
     assert admin_texts(world) == []
     await fails()
     assert world.catalog.available("klingai:6@1") is None
+
+
+# --- every delivery ends where the user sees it -------------------------------------------------
+
+
+async def deliver_until_done(world, runner, job, rounds=40):
+    for _ in range(rounds):
+        current = await world.job(job.id)
+        if current.status is Status.DELIVERED:
+            return current
+        world.clock.advance(700)  # past any retry delay
+        await run(runner)
+    raise AssertionError(f"job {job.id} never finished: {current}")
+
+
+async def test_a_video_telegram_keeps_refusing_ends_as_its_link_with_a_word_of_the_gallery(world):
+    runner = world.runner(max_delivery_attempts=3)
+    job = await finished(world, runner)
+    progress = job.progress_message_id or (await world.job(job.id)).progress_message_id
+    for _ in range(3):
+        world.session.script(
+            SendVideo, ok=False, error_code=500, description="Internal Server Error"
+        )
+    job = await deliver_until_done(world, runner, job)
+    assert job.delivered_as == "link"
+    assert len(world.session.sent(SendVideo)) == 3  # one per attempt: no retry inside a send
+    assert world.session.uploads == []  # a 5xx is not "the URL was refused"
+    [link] = [m for m in world.session.sent(SendMessage) if job.video_url in (m.text or "")]
+    assert "Telegram would not take the file" in link.text and "/gallery" in link.text
+    deleted = world.session.sent(DeleteMessage)
+    assert progress is not None and [d.message_id for d in deleted] == [progress]
+
+
+@pytest.mark.parametrize(
+    ("code", "description"),
+    [
+        (400, "Bad Request: chat not found"),
+        (403, "Forbidden: user is deactivated"),
+        (403, "Forbidden: bot was blocked by the user"),
+    ],
+)
+async def test_an_unreachable_chat_stops_at_once_and_keeps_the_job(world, code, description):
+    runner = world.runner()
+    job = await finished(world, runner)
+    world.session.script(SendVideo, ok=False, error_code=code, description=description)
+    job = await deliver_until_done(world, runner, job)
+    assert job.delivered_as == "blocked" and job.video_url
+    assert len(world.session.sent(SendVideo)) == 1 and world.session.uploads == []
+    assert await world.balance() == 450  # a finished video is paid for
+    stats = await Admin(world.db, world.billing).stats()
+    assert stats.delivered_as == {"blocked": 1}
+
+
+async def test_a_refused_caption_is_dropped_not_the_video(world):
+    runner = world.runner()
+    job = await finished(world, runner)
+    world.session.script(
+        SendVideo, ok=False, error_code=400, description="Bad Request: message caption is too long"
+    )
+    job = await deliver_until_done(world, runner, job)
+    assert job.delivered_as == "video"
+    first, second = world.session.sent(SendVideo)
+    assert first.caption and second.caption is None and second.video == first.video
+
+
+async def test_a_link_that_cannot_be_sent_either_ends_kept_and_counted(world):
+    runner = world.runner(max_delivery_attempts=2)
+    job = await finished(world, runner)
+    for _ in range(10):
+        world.session.script(None, ok=False, error_code=502, description="Bad Gateway")
+    job = await deliver_until_done(world, runner, job)
+    assert job.delivered_as == "unsent"
+    stats = await Admin(world.db, world.billing).stats()
+    assert stats.delivered_as == {"unsent": 1}
+    assert await world.balance() == 450

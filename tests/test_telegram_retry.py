@@ -1,22 +1,28 @@
 import pytest
 from aiogram import Bot
-from aiogram.exceptions import TelegramEntityTooLarge, TelegramNetworkError, TelegramRetryAfter
-from aiogram.methods import GetUpdates, SendMessage
+from aiogram.exceptions import (
+    TelegramEntityTooLarge,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import EditMessageText, GetUpdates, SendMessage, SendVideo
 
 from bot.telegram_retry import RetryMiddleware
 from tests.recording_session import TOKEN, RecordingSession
 
 
 class FlakySession(RecordingSession):
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, error=TelegramNetworkError) -> None:
         super().__init__()
         self.failures = failures
+        self.error = error
 
     async def make_request(self, bot, method, timeout=None):
         if self.failures:
             self.failures -= 1
             self.requests.append(method)
-            raise TelegramNetworkError(method=method, message="connection reset")
+            raise self.error(method=method, message="connection reset")
         if isinstance(method, GetUpdates):
             self.requests.append(method)
             return []
@@ -34,20 +40,41 @@ def bot_with(session, attempts=5):
     return Bot(TOKEN, session=session), sleeps
 
 
-async def test_network_errors_are_retried_with_backoff():
+async def test_network_errors_are_retried_with_backoff_for_calls_safe_to_repeat():
     session = FlakySession(failures=2)
     bot, sleeps = bot_with(session)
-    message = await bot.send_message(1, "hi")
-    assert message.text == "hi"
-    assert len(session.sent(SendMessage)) == 3
+    await bot.edit_message_text("hi", chat_id=1, message_id=5)
+    assert len(session.sent(EditMessageText)) == 3
     assert len(sleeps) == 2 and all(0 <= s <= 2.0 for s in sleeps)
+
+
+@pytest.mark.parametrize("error", [TelegramNetworkError, TelegramServerError])
+async def test_a_send_that_may_have_arrived_is_not_repeated(error):
+    session = FlakySession(failures=1, error=error)
+    bot, sleeps = bot_with(session)
+    with pytest.raises(error):
+        await bot.send_message(1, "hi")
+    with pytest.raises(error):
+        session.failures = 1
+        await bot.send_video(1, "https://v/x.mp4")
+    assert len(session.requests) == 2 and sleeps == []  # one call each: no second copy
+
+
+async def test_429_is_waited_out_for_sends_too():
+    session = RecordingSession()
+    bot, sleeps = bot_with(session)
+    session.script(
+        SendVideo, ok=False, error_code=429, description="Too Many", parameters={"retry_after": 3}
+    )
+    await bot.send_video(1, "https://v/x.mp4")
+    assert len(session.sent(SendVideo)) == 2 and sleeps == [3.0]
 
 
 async def test_retries_are_bounded():
     session = FlakySession(failures=10)
     bot, _sleeps = bot_with(session, attempts=3)
     with pytest.raises(TelegramNetworkError):
-        await bot.send_message(1, "hi")
+        await bot.delete_message(1, 5)
     assert len(session.requests) == 3
 
 

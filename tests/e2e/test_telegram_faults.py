@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.e2e.conftest import BotProcess
 from tests.e2e.flows import card_from_text, generate
 from tests.mp4 import mp4_bytes
 
@@ -77,3 +78,31 @@ async def test_network_drops_during_get_updates_lose_and_duplicate_nothing(bot, 
     assert len(telegram.chat(806)) == 5  # every update answered once
     offsets = [int(c.params.get("offset") or 0) for c in telegram.called("getUpdates")]
     assert offsets == sorted(offsets)
+
+
+async def test_a_video_telegram_will_not_take_ends_as_a_link_and_an_unreachable_chat_stops(
+    tmp_path, telegram, runware
+):
+    bot = BotProcess(tmp_path, telegram, runware, DELIVERY_ATTEMPTS=3, DELIVERY_RETRY_SECONDS=0.2)
+    await bot.start()
+    try:
+        telegram.fail("sendVideo", 500, "Internal Server Error", times=100, chat=811)
+        telegram.fail("sendVideo", 400, "Bad Request: chat not found", times=100, chat=812)
+        await make_video(telegram, 811, "a video for a stubborn chat")
+        await make_video(telegram, 812, "a video for a chat that is gone")
+        await make_video(telegram, 813, "a video for everyone else")
+        link = await telegram.wait_message(811, "Download it", timeout=60)
+        assert f"{runware.url}/videos/" in link.text and "/gallery" in link.text
+        await telegram.wait_message(813, "everyone else", kind="video", timeout=30)
+        await bot.wait_jobs("status = 'delivered'", 3, timeout=30)
+        rows = bot.query("SELECT user_id, delivered_as FROM jobs ORDER BY user_id")
+        assert [tuple(r) for r in rows] == [(811, "link"), (812, "blocked"), (813, "video")]
+        tries = [c for c in telegram.called("sendVideo") if int(c.params["chat_id"]) == 811]
+        assert len(tries) == 3  # one per attempt: never repeated inside a send
+        gone = [c for c in telegram.called("sendVideo") if int(c.params["chat_id"]) == 812]
+        assert len(gone) == 1  # stopped at once
+        assert telegram.videos(811) == [] and telegram.videos(812) == []
+        bot.assert_books_balance()
+    finally:
+        assert await bot.stop() == 0
+    bot.assert_clean()
