@@ -359,11 +359,17 @@ async def cmd_refund(
     if job is None:
         await message.answer(usage("refund", _("No job #{job}.").format(job=arg)))
         return
-    refunded = await billing.refund_job(job.id, reason="admin", admin_id=user.id)
+    refunded, stopped = await jobs.refund_by_admin(job.id, user.id)
     if not refunded:
         await message.answer(
             _("Job #{job} was refunded before; nothing changed.").format(job=job.id)
         )
+        return
+    if stopped:  # the runner tells the user, as for any job that ends without a video
+        await message.answer(
+            _("Job #{job} was still in progress: stopped, and {amount} refunded to user {user}.")
+            .format(amount=tokens(refunded), job=job.id, user=job.user_id)
+        )  # fmt: skip
         return
     owner = await users.get(job.user_id)
     if owner is not None:

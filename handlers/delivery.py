@@ -104,6 +104,8 @@ def failure_reason(error_class: str | None, message: str | None) -> str:
             "this model's provider is busy or having trouble. Please try again later or "
             "pick another model."
         )
+    if error_class == "cancelled":
+        return _("an admin stopped it.")
     if error_class == "retired":
         return _("the provider has retired this model. Please choose another one.")
     if error_class == "content":

@@ -451,6 +451,35 @@ class JobService:
             await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job.id,))
             return failed
 
+    async def refund_by_admin(self, job_id: int, admin_id: int) -> tuple[int, bool]:
+        """An admin's refund: (tokens given back, whether the job was stopped). A job still in
+        progress is stopped in the same transaction, so Runware finishing it later delivers
+        nothing (the runner only polls and delivers jobs in their running states); the runner
+        tells the user, as for any failure, and takes down the progress message."""
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone("SELECT status FROM jobs WHERE id = ?", (job_id,))
+            if row is None:
+                return 0, False
+            status = Status(row["status"])
+            stopped = status not in (Status.DELIVERED, Status.FAILED)
+            refunded = await self.billing.refund_job(
+                job_id, tx=tx, reason="admin", admin_id=admin_id
+            )
+            if stopped and refunded:
+                await self._move(
+                    tx,
+                    job_id,
+                    status,
+                    Status.FAILED,
+                    error_class="cancelled",
+                    error_message=f"stopped and refunded by admin {admin_id}",
+                    next_at=0,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+                await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job_id,))
+            return refunded, stopped and bool(refunded)
+
     async def forget_image(self, job_id: int) -> None:
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job_id,))

@@ -245,3 +245,13 @@ async def test_an_admins_reason_with_markup_characters_shows_as_written(h, admin
     await admin.send(f"/debit 1001 5 {reason}")
     await user.send("/balance")
     assert f"correction by an admin ({reason})" in parse_html(user.last_text())
+
+
+async def test_refund_of_a_running_job_says_it_was_stopped(h, admin):
+    job = await make_job(h, status=Status.QUEUED)
+    await admin.send(f"/refund {job.id}")
+    assert f"Job #{job.id} was still in progress: stopped, and 25 tokens refunded" in (
+        admin.last_text()
+    )
+    assert (await h.services.jobs.get(job.id)).status is Status.FAILED
+    assert await balance(h) == 100

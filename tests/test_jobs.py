@@ -876,3 +876,33 @@ async def test_a_link_that_cannot_be_sent_either_ends_kept_and_counted(world):
     stats = await Admin(world.db, world.billing).stats()
     assert stats.delivered_as == {"unsent": 1}
     assert await world.balance() == 450
+
+
+async def test_an_admin_refund_of_a_running_job_stops_it_and_nothing_is_delivered(world):
+    runner = world.runner()
+    job = await world.create()
+    await run(runner)
+    assert (await world.job(job.id)).status is Status.SUBMITTED
+    assert await world.jobs.refund_by_admin(job.id, ADMIN) == (50, True)
+    assert await world.balance() == 500
+    world.fake.finish(job.task_uuid)  # Runware finishes it anyway
+    world.clock.advance(60)
+    await run(runner, steps=3)
+    job = await world.job(job.id)
+    assert job.status is Status.FAILED and job.error_class == "cancelled"
+    assert world.session.sent(SendVideo) == []
+    notices = [m.text for m in world.session.sent(SendMessage) if m.chat_id == USER]
+    assert "an admin stopped it" in notices[-1] and "50 tokens are back" in notices[-1]
+    assert world.session.sent(DeleteMessage)  # the "Generating" message is taken down
+    assert await world.jobs.refund_by_admin(job.id, ADMIN) == (0, False)
+    assert await world.balance() == 500
+
+
+async def test_an_admin_refund_of_a_delivered_job_keeps_it_delivered(world):
+    runner = world.runner()
+    job = await finished(world, runner)
+    await run(runner, steps=2)
+    assert (await world.job(job.id)).status is Status.DELIVERED
+    assert await world.jobs.refund_by_admin(job.id, ADMIN) == (50, False)
+    assert (await world.job(job.id)).status is Status.DELIVERED
+    assert await world.balance() == 500
