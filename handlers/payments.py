@@ -35,6 +35,8 @@ from services.payments import (
     PaymentNotFound,
     Payments,
     StarPayment,
+    StarsAlreadyRefunded,
+    StarsRefundRefused,
     TokensSpent,
     make_payload,
 )
@@ -200,7 +202,12 @@ async def cmd_refundstars(
         return
 
     async def refund_stars(payment: Payment) -> None:
-        await bot.refund_star_payment(payment.user_id, payment.charge_id)
+        try:
+            await bot.refund_star_payment(payment.user_id, payment.charge_id)
+        except TelegramBadRequest as exc:
+            if "CHARGE_ALREADY_REFUNDED" in exc.message.upper():
+                raise StarsAlreadyRefunded(payment.charge_id) from None
+            raise StarsRefundRefused(exc.message) from None
 
     try:
         done = await payments.refund(parts[0], user.id, force=force, refund_stars=refund_stars)
@@ -218,10 +225,10 @@ async def cmd_refundstars(
             ).format(have=exc.have, need=exc.need)
         )
         return
-    except TelegramBadRequest as exc:
+    except StarsRefundRefused as exc:
         await message.answer(
             _("Telegram refused the refund: {error}. Nothing changed.").format(
-                error=html.escape(exc.message)
+                error=html.escape(exc.reason)
             )
         )
         return

@@ -71,6 +71,20 @@ class AlreadyRefunded(DomainError):
     pass
 
 
+class StarsAlreadyRefunded(Exception):
+    """Raised by a `refund_stars` callback when Telegram says the charge was refunded before
+    (CHARGE_ALREADY_REFUNDED): the Stars are back with the user, so the refund is completed."""
+
+
+class StarsRefundRefused(DomainError):
+    """Raised by a `refund_stars` callback when Telegram refused the refund for good (not a
+    network fault, after which the refund may or may not have happened)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Telegram refused the refund: {reason}")
+        self.reason = reason
+
+
 class TokensSpent(DomainError):
     def __init__(self, have: int, need: int) -> None:
         super().__init__(f"the user has {have} of the {need} tokens bought")
@@ -92,6 +106,7 @@ class Payment:
     stars: int
     tokens: int
     refunded_at: float | None
+    refund_pending_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -169,7 +184,8 @@ class Payments:
 
     async def get(self, charge_id: str) -> Payment | None:
         row = await self.db.fetchone(
-            "SELECT charge_id, user_id, stars, tokens, refunded_at FROM payments"
+            "SELECT charge_id, user_id, stars, tokens, refunded_at, refund_pending_at"
+            " FROM payments"
             " WHERE charge_id = ?",
             (charge_id,),
         )
@@ -185,16 +201,41 @@ class Payments:
     ) -> Refunded:
         """Give the Stars back (through `refund_stars`, Telegram's refundStarPayment) and take
         the tokens back, never below zero. If the user already spent them, refuse unless
-        `force`. When Telegram refuses, nothing changes here."""
+        `force`.
+
+        The order makes a crash harmless: the refund is marked pending, then Telegram is asked,
+        then the tokens are taken and the refund completed. A crash after Telegram's refund
+        leaves the mark (so does a network fault: the refund may have happened); the next attempt
+        finds the charge refunded (StarsAlreadyRefunded) and completes it, or refunds it now.
+        When Telegram refuses (StarsRefundRefused), the mark goes and nothing changes."""
         payment = await self.get(charge_id)
         if payment is None:
             raise PaymentNotFound(charge_id)
         if payment.refunded_at is not None:
             raise AlreadyRefunded(charge_id)
+        pending = payment.refund_pending_at is not None
         balance = await self.billing.balance(payment.user_id)
-        if balance < payment.tokens and not force:
+        if balance < payment.tokens and not force and not pending:
             raise TokensSpent(have=balance, need=payment.tokens)
-        await refund_stars(payment)
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE payments SET refund_pending_at = ?, refund_pending_by = ?"
+                " WHERE charge_id = ? AND refunded_at IS NULL",
+                (self.clock(), admin_id, charge_id),
+            )
+        try:
+            await refund_stars(payment)
+        except StarsAlreadyRefunded:
+            pass  # an earlier attempt went through at Telegram: complete it
+        except StarsRefundRefused:
+            if not pending:
+                async with self.db.transaction() as tx:
+                    await tx.execute(
+                        "UPDATE payments SET refund_pending_at = NULL, refund_pending_by = NULL"
+                        " WHERE charge_id = ? AND refunded_at IS NULL",
+                        (charge_id,),
+                    )
+            raise
         async with self.db.transaction() as tx:
             current = int(
                 await tx.fetchval("SELECT balance FROM users WHERE id = ?", (payment.user_id,))

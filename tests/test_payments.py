@@ -127,16 +127,52 @@ async def test_refundstars_refuses_when_the_tokens_are_spent_unless_forced(h):
 async def test_refundstars_changes_nothing_when_telegram_refuses(h):
     await h.pay(make_payload(Package(100, 50), USER), 50, "ch-3")
     h.session.script(
+        RefundStarPayment, ok=False, error_code=400, description="Bad Request: CHARGE_NOT_FOUND"
+    )
+    admin = h.as_user(ADMIN)
+    await admin.send("/refundstars ch-3")
+    assert "Telegram refused the refund" in admin.last_text()
+    assert await balance(h) == 110
+    row = await h.services.db.fetchone("SELECT refunded_at, refund_pending_at FROM payments")
+    assert tuple(row) == (None, None)
+
+
+class Crash(Exception):
+    """The process dies right after Telegram carried out the refund."""
+
+
+async def test_a_crash_after_telegrams_refund_is_completed_by_the_next_attempt(h):
+    await h.pay(make_payload(Package(100, 50), USER), 50, "ch-4")
+    refunded_at_telegram: list[str] = []
+
+    async def refund_then_crash(payment):
+        refunded_at_telegram.append(payment.charge_id)
+        raise Crash
+
+    with pytest.raises(Crash):
+        await h.services.payments.refund("ch-4", ADMIN, force=False, refund_stars=refund_then_crash)
+    assert refunded_at_telegram == ["ch-4"]
+    # the crash left the mark, and the user both Stars and tokens for the moment
+    row = await h.services.db.fetchone("SELECT refunded_at, refund_pending_at FROM payments")
+    assert row["refunded_at"] is None and row["refund_pending_at"] is not None
+    assert await balance(h) == 110
+    # the admin tries again: Telegram says the charge was refunded, so the refund completes
+    h.session.script(
         RefundStarPayment,
         ok=False,
         error_code=400,
         description="Bad Request: CHARGE_ALREADY_REFUNDED",
     )
     admin = h.as_user(ADMIN)
-    await admin.send("/refundstars ch-3")
-    assert "Telegram refused the refund" in admin.last_text()
-    assert await balance(h) == 110
-    assert await h.services.db.fetchval("SELECT refunded_at FROM payments") is None
+    await admin.send("/refundstars ch-4")
+    assert "100 tokens taken back" in admin.last_text()
+    assert await balance(h) == 10
+    await admin.send("/refundstars ch-4")
+    assert "refunded before" in admin.last_text()
+    purchase_refunds = await h.services.db.fetchval(
+        "SELECT count(*) FROM ledger WHERE kind = 'purchase_refund'"
+    )
+    assert purchase_refunds == 1
 
 
 @pytest.mark.parametrize("command", ["/refundstars", "/refundstars a b", "/refundstars nope"])
