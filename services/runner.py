@@ -114,6 +114,7 @@ class JobRunner:
         self._submitting = 0
         self._delivering = 0
         self._progress_round: asyncio.Task[None] | None = None
+        self._poll_round: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -164,10 +165,11 @@ class JobRunner:
                 await asyncio.wait_for(self._wake.wait(), self.options.tick)
             self._wake.clear()
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._done)
+        return task
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -180,9 +182,16 @@ class JobRunner:
         await self._expire()
         await self._probe()
         await self._start_submits()
-        await self._poll()
+        self._start_poll()
         await self._start_deliveries()
         await self._start_notices()
+
+    def _start_poll(self) -> None:
+        """One poll round at a time, beside the rest: a getResponse that takes long (up to the
+        request timeout) holds up neither submits nor deliveries of videos already done."""
+        if self._poll_round is not None and not self._poll_round.done():
+            return
+        self._poll_round = self._spawn(self._poll(), "poll-round")
 
     async def _expire(self) -> None:
         for job in await self.jobs.older_than(self.options.max_job_age):

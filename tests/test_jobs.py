@@ -906,3 +906,32 @@ async def test_an_admin_refund_of_a_delivered_job_keeps_it_delivered(world):
     assert await world.jobs.refund_by_admin(job.id, ADMIN) == (50, False)
     assert (await world.job(job.id)).status is Status.DELIVERED
     assert await world.balance() == 500
+
+
+async def test_a_slow_poll_does_not_hold_up_a_video_that_is_ready(world):
+    runner = world.runner()
+    ready = await finished(world, runner)  # done at Runware, waiting to be sent
+    waiting = await world.create(user=USER + 1)
+    await run(runner)
+    assert (await world.job(waiting.id)).status is Status.SUBMITTED
+    gate = asyncio.Event()
+    real_poll = world.runware.poll
+
+    async def slow_poll(uuids):
+        await gate.wait()  # getResponse taking its time (up to the request timeout)
+        return await real_poll(uuids)
+
+    world.runware.poll = slow_poll
+    world.clock.advance(30)  # the waiting job is due for a poll
+    await asyncio.wait_for(runner.step(), 5)  # a step does not wait for the poll
+    for _ in range(200):
+        if (await world.job(ready.id)).status is Status.DELIVERED:
+            break
+        await asyncio.sleep(0.01)
+    assert (await world.job(ready.id)).status is Status.DELIVERED
+    assert not gate.is_set()  # the poll is still waiting
+    await asyncio.wait_for(runner.step(), 5)  # nor does it start a second poll round
+    gate.set()
+    await runner.drain()
+    polls = [r for r in world.fake.requests if r[0]["taskType"] == "getResponse"]
+    assert len(polls) == 2  # the one in finished(), and this round once
