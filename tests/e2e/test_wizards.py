@@ -7,6 +7,7 @@ import asyncio
 from tests.e2e.conftest import BONUS, price
 from tests.e2e.flows import card_from_text, generate, image_to_video, text_to_video
 from tests.images import image_bytes
+from tests.telegram_text import parse_html
 
 
 async def test_both_wizards_for_several_users_at_once(bot, telegram, runware):
@@ -64,3 +65,20 @@ async def test_double_tap_on_generate_makes_one_job(bot, telegram, runware):
     await bot.wait_jobs("status = 'delivered'", 1, timeout=30)
     assert bot.query("SELECT count(*) FROM jobs")[0][0] == 1
     assert len(runware.accepted) == 1
+
+
+async def test_a_prompt_with_markup_characters_and_emoji_goes_everywhere_as_written(
+    bot, telegram, runware
+):
+    prompt = 'A fox <3 & a "hare" 🦊🇺🇦 <b>not bold</b> & more'
+    card = await card_from_text(telegram, 251, prompt)
+    assert prompt in parse_html(card.text)
+    await generate(telegram, 251, card)
+    progress = await telegram.wait_message(251, "Generating", timeout=30)
+    assert "Veo 3.1 Fast" in parse_html(progress.text)
+    video = await telegram.wait_message(251, "", kind="video", timeout=30)
+    assert prompt in parse_html(video.text)
+    telegram.send_text(251, "/gallery")
+    gallery = await telegram.wait_message(251, "My videos")
+    assert prompt[:40] in parse_html(gallery.text)
+    assert telegram.refused == []
