@@ -19,11 +19,11 @@ def main() -> int:
         return 2
     setup_logging(settings.log_level, settings.secrets())
 
-    from bot.app import run  # after logging is set, so import-time logs are redacted too
+    from bot.app import StartupError, run  # after logging: import-time logs are redacted too
 
     try:
         asyncio.run(run(settings))
-    except (CatalogError, MigrationError) as exc:
+    except (CatalogError, MigrationError, StartupError) as exc:
         print(f"Start-up error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -5,14 +5,23 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import AiogramError, TelegramAPIError
+from aiogram.exceptions import (
+    AiogramError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.strategy import FSMStrategy
@@ -289,9 +298,56 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+class StartupError(Exception):
+    """A start-up problem an operator must fix, said in one line (never with a secret)."""
+
+
+async def reach_telegram(
+    bot: Bot,
+    *,
+    max_wait: float = 60.0,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> str:
+    """getMe until Telegram answers: a network blip at start is ridden out (one log line per
+    attempt, waits doubling up to `max_wait`); a refused token stops start-up at once."""
+    delay = 1.0
+    attempt = 1
+    while True:
+        try:
+            me = await bot.me()
+        except TelegramUnauthorizedError:
+            raise StartupError(
+                "Telegram refused BOT_TOKEN (401 Unauthorized): check the token from @BotFather"
+            ) from None
+        except TelegramNotFound:
+            raise StartupError(
+                "Telegram does not know BOT_TOKEN (404 Not Found): check the token from "
+                "@BotFather and TELEGRAM_API_URL"
+            ) from None
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            log.warning(
+                "Telegram is not reachable (attempt %d: %s); trying again in %.0f s",
+                attempt,
+                type(exc).__name__,
+                delay,
+            )
+            await sleep(delay)
+            delay = min(max_wait, delay * 2)
+            attempt += 1
+            continue
+        return me.username or str(me.id)
+
+
 async def run(settings: Settings) -> None:
     services = await build_services(settings)
     bot = build_bot(settings)
+    try:
+        name = await reach_telegram(bot)
+    except BaseException:
+        await bot.session.close()
+        await services.close()
+        raise
+    log.info("Telegram reached as @%s", name)
     dp = build_dispatcher(services)
     runner = build_runner(services, bot)
 

@@ -23,7 +23,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import GetUpdates
+from aiogram.methods import GetMe, GetUpdates
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 # answers to a query, settings, a chat action.
 SAFE_PREFIXES = ("get", "edit", "delete", "answer", "set", "close", "log")
 SAFE_METHODS = frozenset({"sendChatAction"})
+
+
+# Their callers back off themselves: aiogram's polling loop, and the start-up wait for Telegram
+# (bot.app.reach_telegram), which logs one line per attempt.
+OWN_BACKOFF = frozenset({GetUpdates.__api_method__, GetMe.__api_method__})
 
 
 def safe_to_repeat(api_method: str) -> bool:
@@ -60,7 +65,7 @@ class RetryMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if method.__api_method__ == GetUpdates.__api_method__:  # aiogram's loop backs off
+        if method.__api_method__ in OWN_BACKOFF:
             return await make_request(bot, method)
         for attempt in range(1, self.attempts + 1):
             try:

@@ -3,6 +3,7 @@
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -56,3 +57,74 @@ async def test_reaches_long_polling_answers_start_and_stops_on_sigterm(tmp_path)
     assert "bot started" in out and "bot stopped" in out
     assert TOKEN not in out and KEY not in out
     assert (tmp_path / "bot.sqlite3").exists()
+
+
+def bot_env(tmp_path, url, token=TOKEN):
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("BOT_", "RUNWARE_"))}
+    env.update(
+        BOT_TOKEN=token,
+        RUNWARE_API_KEY=KEY,
+        TELEGRAM_API_URL=url,
+        DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
+        RUNWARE_SCHEMAS_URL="http://127.0.0.1:9/schemas",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+async def test_a_refused_token_stops_start_up_with_one_line_naming_bot_token(tmp_path):
+    telegram = FakeTelegram("999:ANOTHER-bots-token-0123456789")  # knows another token only
+    url = await telegram.start()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=bot_env(tmp_path, url),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        await telegram.stop()
+    assert proc.returncode == 2
+    lines = err.decode().strip().splitlines()
+    assert lines[-1].startswith("Start-up error: Telegram refused BOT_TOKEN")
+    text = (out + err).decode()
+    assert "Traceback" not in text and TOKEN not in text and TOKEN.split(":")[1] not in text
+
+
+async def test_telegram_unreachable_at_start_is_waited_for(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    telegram = FakeTelegram(TOKEN)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path,
+        env=bot_env(tmp_path, f"http://127.0.0.1:{port}"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    lines: list[str] = []
+
+    async def read(stream):
+        while line := await stream.readline():
+            lines.append(line.decode(errors="replace").rstrip())
+
+    readers = [asyncio.create_task(read(s)) for s in (proc.stdout, proc.stderr)]
+    try:
+        for _ in range(600):
+            if sum("Telegram is not reachable" in line for line in lines) >= 2:
+                break
+            assert proc.returncode is None, lines
+            await asyncio.sleep(0.1)
+        assert sum("Telegram is not reachable" in line for line in lines) >= 2, lines
+        await telegram.start(port)  # the network is back
+        await telegram.wait_for("getUpdates", timeout=90)
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 15)
+        assert proc.returncode == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await asyncio.gather(*readers)
+        await telegram.stop()
+    text = "\n".join(lines)
+    assert "Traceback" not in text and TOKEN not in text
+    assert "Telegram reached as @video_bot" in text
