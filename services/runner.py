@@ -262,7 +262,8 @@ class JobRunner:
                 log.warning("job %d: Runware's schema for %s refuses %s", job.id, model.id, refusal)
                 await self._fail(job, "refused", refusal)
                 return
-        await self.jobs.update(job, submit_attempts=job.submit_attempts + 1)
+        attempt = job.submit_attempts + 1  # this one (the job read back after an upload
+        await self.jobs.update(job, submit_attempts=attempt)  # already counts it)
         try:
             images: tuple[str, ...] = ()
             if job.mode.value == "i2v":
@@ -276,9 +277,9 @@ class JobRunner:
             request = VideoRequest(
                 job.task_uuid, model, params, job.prompt, images, ttl=self.options.result_ttl
             )
-            await self.runware.submit_video(request, retry=job.submit_attempts > 0)
+            await self.runware.submit_video(request, retry=attempt > 1)
         except RunwareFailure as exc:
-            await self._submit_failed(job, exc)
+            await self._submit_failed(job, exc, attempt)
             return
         now = self.clock()
         submitted = await self.jobs.move(
@@ -312,10 +313,9 @@ class JobRunner:
             job = await self.jobs.get(job.id) or job
         return job
 
-    async def _submit_failed(self, job: Job, exc: RunwareFailure) -> None:
+    async def _submit_failed(self, job: Job, exc: RunwareFailure, attempts: int) -> None:
         error = exc.error
         if error.error_class in RETRY_ON_SUBMIT:
-            attempts = job.submit_attempts + 1
             if attempts < self.options.max_submit_attempts:
                 delay = self.options.submit_retry_delay * 2 ** (attempts - 1)
                 log.warning("job %d: submit failed (%s); again in %.0fs", job.id, error.code, delay)

@@ -487,6 +487,20 @@ async def test_transient_submit_faults_are_retried_then_refunded(world):
     assert await world.balance() == 500
 
 
+async def test_image_to_video_gets_exactly_its_submit_attempts(world):
+    runner = world.runner(max_submit_attempts=2, submit_retry_delay=10)
+    world.runware.options = RunwareOptions(max_attempts=1)
+    job = await world.create(mode=Mode.I2V, image=jpeg())
+    world.fake.submit_error = {"code": "timeoutError", "message": "busy"}  # transient, in a 200
+    for _ in range(6):
+        await run(runner)
+        world.clock.advance(100)
+    job = await world.job(job.id)
+    assert job.status is Status.FAILED and job.error_class == "transient"
+    assert len(world.fake.uploads) == 1  # the image went up once
+    assert world.fake.submits[job.task_uuid] == 2  # max_submit_attempts, not one fewer
+
+
 async def test_task_error_on_poll_and_timeout_are_refunded(world):
     runner = world.runner(max_job_age=600)
     failing = await world.create()
