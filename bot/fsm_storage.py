@@ -15,6 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -42,10 +43,16 @@ def _key(key: StorageKey) -> str:
 
 class SQLiteStorage(BaseStorage):
     def __init__(
-        self, db: Database, *, flush_interval: float = 0.05, max_cached: int = 100_000
+        self,
+        db: Database,
+        *,
+        flush_interval: float = 0.05,
+        max_cached: int = 100_000,
+        max_retry_wait: float = 5.0,
     ) -> None:
         self.db = db
         self.flush_interval = flush_interval
+        self.max_retry_wait = max_retry_wait
         self.max_cached = max_cached
         self._cache: OrderedDict[str, tuple[str | None, dict[str, Any]]] = OrderedDict()
         self._dirty: set[str] = set()
@@ -65,11 +72,17 @@ class SQLiteStorage(BaseStorage):
     def _remember(self, key: str, entry: tuple[str | None, dict[str, Any]]) -> None:
         self._cache[key] = entry
         self._cache.move_to_end(key)
-        while len(self._cache) > self.max_cached:
-            oldest = next(iter(self._cache))
-            if oldest in self._dirty:
-                break  # never forget what is not written yet
-            del self._cache[oldest]
+        excess = len(self._cache) - self.max_cached
+        if excess <= 0:
+            return
+        # The least recently used first, skipping what is not written yet (never forgotten);
+        # the unwritten are few (changed within one flush interval), so this looks at few.
+        for old in list(islice(self._cache, excess + len(self._dirty))):
+            if excess <= 0:
+                break
+            if old not in self._dirty and old != key:
+                del self._cache[old]
+                excess -= 1
 
     def _changed(self, key: str, entry: tuple[str | None, dict[str, Any]]) -> None:
         self._remember(key, entry)
@@ -78,11 +91,18 @@ class SQLiteStorage(BaseStorage):
             self._flusher = asyncio.create_task(self._flush_soon(), name="fsm-flush")
 
     async def _flush_soon(self) -> None:
+        """Flush after the interval; a failed write is tried again on its own (waits doubling
+        up to `max_retry_wait`) until it is written, not only when another change comes."""
         await asyncio.sleep(self.flush_interval)
-        try:
-            await self.flush()
-        except Exception:  # the next change schedules another flush
-            log.exception("writing FSM state failed; will retry with the next change")
+        wait = self.flush_interval
+        while True:
+            try:
+                await self.flush()
+                return
+            except Exception:
+                wait = min(self.max_retry_wait, wait * 2)
+                log.exception("writing FSM state failed; trying again in %.1f s", wait)
+            await asyncio.sleep(wait)
 
     async def flush(self) -> None:
         """Write every pending change in one transaction."""
