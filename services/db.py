@@ -51,6 +51,8 @@ class Database:
         self._reader: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
         self._checkpointer: sqlite3.Connection | None = None
+        self._slow_reader: sqlite3.Connection | None = None  # reads that must wait, in a thread
+        self._slow_lock = asyncio.Lock()
         self._checkpoint: asyncio.Task[None] | None = None
         self._commits = 0
 
@@ -60,12 +62,12 @@ class Database:
         self._writer = await _open(self.path)
         reader = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         reader.row_factory = sqlite3.Row
-        reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         reader.execute("PRAGMA foreign_keys = ON")
         reader.execute("PRAGMA query_only = ON")
+        reader.execute("PRAGMA busy_timeout = 0")  # on the loop: never wait there (see _read)
         self._reader = reader
         writer = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-        writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        writer.execute("PRAGMA busy_timeout = 0")  # on the loop too (see run)
         writer.execute("PRAGMA synchronous = NORMAL")
         writer.execute("PRAGMA foreign_keys = ON")
         self._sync_writer = writer
@@ -80,9 +82,10 @@ class Database:
     async def close(self) -> None:
         if self._checkpoint is not None:
             await asyncio.gather(self._checkpoint, return_exceptions=True)
-        for plain in (self._reader, self._sync_writer, self._checkpointer):
+        for plain in (self._reader, self._sync_writer, self._checkpointer, self._slow_reader):
             if plain is not None:
                 plain.close()
+        self._slow_reader = None
         if self._writer is not None:
             await self._writer.close()  # the last connection out checkpoints what is left
         self._reader = self._sync_writer = self._writer = self._checkpointer = None
@@ -150,7 +153,15 @@ class Database:
         the same lock, so the two connections never write at the same time."""
         async with self._lock:
             conn = self.sync_writer
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                # Another process holds the lock: wait for it in a worker thread, not here.
+                result = await asyncio.to_thread(self._run_waiting, conn, work)
+                self._committed()
+                return result
             try:
                 result = work(conn)
             except BaseException:
@@ -160,16 +171,64 @@ class Database:
             self._committed()
             return result
 
+    @staticmethod
+    def _run_waiting(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+            return result
+        finally:
+            conn.execute("PRAGMA busy_timeout = 0")
+
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        row: Row | None = self.reader.execute(sql, params).fetchone()
-        return row
+        rows = await self._read(sql, params, one=True)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        return list(self.reader.execute(sql, params).fetchall())
+        return await self._read(sql, params, one=False)
+
+    async def _read(self, sql: str, params: Params, *, one: bool) -> list[Row]:
+        """On the loop when the database answers at once (WAL: nearly always); when another
+        process holds a lock that blocks readers (an exclusive lock, a VACUUM), the read waits
+        for it in a worker thread, with the busy timeout, while the loop serves everyone else."""
+        try:
+            return _rows(self.reader.execute(sql, params), one)
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+        async with self._slow_lock:
+            return await asyncio.to_thread(self._read_waiting, sql, params, one)
+
+    def _read_waiting(self, sql: str, params: Params, one: bool) -> list[Row]:
+        if self._slow_reader is None:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA query_only = ON")
+            self._slow_reader = conn
+        return _rows(self._slow_reader.execute(sql, params), one)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _rows(cursor: sqlite3.Cursor, one: bool) -> list[Row]:
+    if one:
+        row = cursor.fetchone()
+        return [] if row is None else [row]
+    return list(cursor.fetchall())
 
 
 class Tx:

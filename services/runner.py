@@ -315,12 +315,11 @@ class JobRunner:
 
     async def _submit_failed(self, job: Job, exc: RunwareFailure, attempts: int) -> None:
         error = exc.error
-        if error.error_class in RETRY_ON_SUBMIT:
-            if attempts < self.options.max_submit_attempts:
-                delay = self.options.submit_retry_delay * 2 ** (attempts - 1)
-                log.warning("job %d: submit failed (%s); again in %.0fs", job.id, error.code, delay)
-                await self.jobs.release(job.id, self.owner, delay=delay)
-                return
+        if error.error_class in RETRY_ON_SUBMIT and attempts < self.options.max_submit_attempts:
+            delay = self.options.submit_retry_delay * 2 ** (attempts - 1)
+            log.warning("job %d: submit failed (%s); again in %.0fs", job.id, error.code, delay)
+            await self.jobs.release(job.id, self.owner, delay=delay)
+            return
         await self._fail(job, error.error_class.value, error_text(error))
         if error.error_class in ACCOUNT_ERRORS:
             await self._provider_down(exc)

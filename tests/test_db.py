@@ -46,3 +46,74 @@ async def test_writers_never_checkpoint_themselves(db):
     assert db.sync_writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
     async with db.writer.execute("PRAGMA wal_autocheckpoint") as cursor:
         assert (await cursor.fetchone())[0] == 0
+
+
+async def locked_by_another_process(db, seconds: float) -> threading.Thread:
+    """Another process (an operator's sqlite3 shell, a second bot by mistake) holds the write
+    lock for `seconds`."""
+    ready = threading.Event()
+
+    def hold() -> None:
+        import sqlite3
+        import time
+
+        other = sqlite3.connect(str(db.path), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO users (id) VALUES (9)")
+        ready.set()
+        time.sleep(seconds)
+        other.execute("COMMIT")
+        other.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    await asyncio.to_thread(ready.wait)
+    return thread
+
+
+async def test_a_lock_held_by_another_process_never_freezes_the_event_loop(db):
+    await db.run(lambda c: c.execute("INSERT INTO users (id) VALUES (7)"))
+    thread = await locked_by_another_process(db, 0.5)
+    ticks = 0
+    done = asyncio.Event()
+
+    async def other_users() -> None:  # everyone else the loop is serving meanwhile
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(other_users())
+    await asyncio.sleep(0)
+    assert await db.fetchval("SELECT id FROM users WHERE id = 7") == 7  # WAL: reads go on
+    before = ticks
+    await db.run(lambda c: c.execute("INSERT INTO users (id) VALUES (8)"))  # waits for the lock
+    during = ticks - before
+    done.set()
+    await ticker
+    await asyncio.to_thread(thread.join)
+    assert await db.fetchval("SELECT count(*) FROM users") == 3
+    assert during >= 5  # the loop went on while the write waited for the other process
+
+
+async def test_a_read_the_database_cannot_answer_at_once_waits_off_the_loop(db, monkeypatch):
+    import sqlite3
+
+    await db.run(lambda c: c.execute("INSERT INTO users (id) VALUES (7)"))
+    loop_thread = threading.get_ident()
+    threads: list[int] = []
+
+    class Busy:  # what the loop's reader meets under an exclusive lock or a WAL recovery
+        def execute(self, sql, params=()):
+            raise sqlite3.OperationalError("database is locked")
+
+    real = db._read_waiting
+
+    def waiting(*args):
+        threads.append(threading.get_ident())
+        return real(*args)
+
+    monkeypatch.setattr(db, "_reader", Busy())
+    monkeypatch.setattr(db, "_read_waiting", waiting)
+    assert await db.fetchval("SELECT id FROM users WHERE id = 7") == 7
+    assert threads and threads[0] != loop_thread
