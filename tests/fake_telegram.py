@@ -106,6 +106,8 @@ class FakeTelegram:
         self.holds: dict[str, asyncio.Event] = {}
         self.aborted: list[str] = []  # held calls whose client went away
         self.refused: list[tuple[str, str]] = []  # (method, description): texts Telegram refuses
+        # method -> how many calls are carried out but their answer lost (connection dropped)
+        self.lost_answers: dict[str, int] = {}
         self.drop_get_updates = 0
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.checkout_answers: dict[str, dict[str, Any]] = {}
@@ -409,6 +411,11 @@ class FakeTelegram:
         if handler is None:
             return self._ok(True)
         result: web.StreamResponse = await handler(params, files)
+        if self.lost_answers.get(method, 0) > 0:
+            self.lost_answers[method] -= 1
+            assert request.transport is not None
+            request.transport.close()  # done here, but the bot never hears of it
+            return web.Response()
         return result
 
     async def _m_getUpdates(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:

@@ -106,3 +106,23 @@ async def test_a_video_telegram_will_not_take_ends_as_a_link_and_an_unreachable_
     finally:
         assert await bot.stop() == 0
     bot.assert_clean()
+
+
+async def test_a_send_whose_answer_is_lost_gives_at_most_one_extra_copy(
+    tmp_path, telegram, runware
+):
+    bot = BotProcess(tmp_path, telegram, runware, DELIVERY_RETRY_SECONDS=0.2)
+    await bot.start()
+    try:
+        telegram.lost_answers["sendVideo"] = 1  # Telegram sent it; the answer never came back
+        await make_video(telegram, 821, "an ambiguous send")
+        await bot.wait_jobs("status = 'delivered'", 1, timeout=60)
+        # the documented case: the runner cannot know the first send arrived, so it sends again
+        assert len(telegram.videos(821)) == 2
+        assert len(telegram.called("sendVideo")) == 2
+        rows = bot.query("SELECT delivered_as, delivery_attempts FROM jobs")
+        assert [tuple(r) for r in rows] == [("video", 2)]
+        bot.assert_books_balance()
+    finally:
+        assert await bot.stop() == 0
+    bot.assert_clean()
