@@ -47,7 +47,9 @@ class FakeRunware:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         tasks = json.loads(request.content)
         self.requests.append(tasks)
-        assert request.headers["authorization"].startswith("Bearer ")
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            self.violations.append("no Authorization: Bearer header")
+            return httpx.Response(401, json={"errors": [{"code": "invalidApiKey"}]})
         if self.fail_next:
             return self.fail_next.pop(0)
         data: list[dict[str, Any]] = []
@@ -55,7 +57,9 @@ class FakeRunware:
         for task in tasks:
             kind, uuid = task["taskType"], task["taskUUID"]
             if kind == "imageUpload":
-                assert task["image"].startswith("data:image/")
+                if not str(task.get("image", "")).startswith("data:image/"):
+                    self.violations.append("imageUpload without a data URI")
+                    return httpx.Response(400, json={"errors": [{"code": "invalidImage"}]})
                 self.uploads.append(task)
                 data.append(
                     {"taskType": kind, "taskUUID": uuid, "imageUUID": f"img-{next(self._ids)}"}

@@ -176,6 +176,8 @@ async def world(db):
         )
         await http.aclose()
         await runware.close()
+        # a request the real Runware would refuse fails the test, not just a log line
+        assert fake.violations == [], fake.violations
 
 
 # --- creating ----------------------------------------------------------------------------------
@@ -739,6 +741,9 @@ async def test_runware_refusing_the_model_itself_retires_it_at_once(world):
         await world.create("google:3@3", user=USER + 1)
     await checker.check()  # the check agrees: no second message
     assert len(admin_texts(world)) == 1
+    # the one request Runware refused: expected here, the bot could not know yet
+    assert [v.split(":")[0] for v in world.fake.violations] == ["model"]
+    world.fake.violations.clear()
 
 
 async def test_a_combination_the_schema_withdrew_after_queueing_is_refunded_not_sent(world):
