@@ -6,7 +6,6 @@ Every command parses strictly; anything off gets its usage line and changes noth
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers import payments
 from handlers.common import entry_text
 from handlers.filters import IsAdmin, IsCommand
+from handlers.render import Markup, fill
 from handlers.screens import tokens
 from handlers.texts import TEXT_LIMIT, utf16_len
 from services.admin import Admin
@@ -46,7 +46,7 @@ USAGE = {
 
 
 def usage(command: str, problem: str | None = None) -> str:
-    line = _("Usage: {usage}").format(usage=html.escape(USAGE[command]))
+    line = fill(_("Usage: {usage}"), usage=USAGE[command])
     return f"{problem}\n{line}" if problem else line
 
 
@@ -60,7 +60,7 @@ def amount_problem(exc: AmountError) -> str:
 
 def who(user: User) -> str:
     name = f"@{user.username}" if user.username else _("no username")
-    return f"{html.escape(name)} (id {user.id})"
+    return fill("{name} (id {id})", name=name, id=user.id)
 
 
 async def tell_user(bot: Bot, i18n: I18n, user: User, render: Callable[[], str]) -> bool:
@@ -90,7 +90,7 @@ async def _target(
     target = await users.find(parts[0])
     if target is None:
         await message.answer(
-            usage(name, _("No user {ref} has talked to the bot.").format(ref=html.escape(parts[0])))
+            usage(name, fill(_("No user {ref} has talked to the bot."), ref=parts[0]))
         )
         return None
     return target, parts
@@ -253,8 +253,14 @@ async def cmd_stats(
         lines += ["", _("<b>Per model</b> (jobs · tokens charged · USD spent · margin):")]
         for cost in costs.values():
             lines.append(
-                f"{html.escape(catalog.name_of(cost.model_id))}: {cost.jobs} · {cost.tokens} · "
-                f"${cost.usd:.2f} · {_margin(catalog, cost.tokens, cost.usd)}"
+                fill(
+                    "{name}: {jobs} · {tokens} · ${usd} · {margin}",
+                    name=catalog.name_of(cost.model_id),
+                    jobs=cost.jobs,
+                    tokens=cost.tokens,
+                    usd=f"{cost.usd:.2f}",
+                    margin=_margin(catalog, cost.tokens, cost.usd),
+                )
             )
     await message.answer("\n".join(lines))
 
@@ -285,7 +291,7 @@ async def cmd_models(
     )
     lines = [_("🎞 <b>Models</b> · last check: {when}").format(when=when)]
     if checker.last_error:
-        lines.append(_("Last check problem: {error}").format(error=html.escape(checker.last_error)))
+        lines.append(fill(_("Last check problem: {error}"), error=checker.last_error))
     for model in catalog.models:
         mode = model.modes[0]
         state = checker.states.get(model.id)
@@ -293,11 +299,13 @@ async def cmd_models(
             status = _("retired")
         elif catalog.live.is_suspended(model.id):
             until, why = catalog.live.suspended[model.id]
-            status = _("withdrawn until {time}: {why}").format(
-                time=datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC"), why=html.escape(why)
+            status = fill(
+                _("withdrawn until {time}: {why}"),
+                time=datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC"),
+                why=why,
             )
         elif model.id in catalog.live.unusable:
-            status = _("hidden: {why}").format(why=html.escape(catalog.live.unusable[model.id]))
+            status = fill(_("hidden: {why}"), why=catalog.live.unusable[model.id])
         else:
             status = _("live")
         choice = catalog.default_choice(model, mode) if catalog.is_live(model.id) else None
@@ -313,13 +321,22 @@ async def cmd_models(
         margin = _margin(catalog, cost.tokens, cost.usd) if cost and cost.usd else "—"
         estimate = "" if model.price.documented else _(" (price estimated)")
         lines.append(
-            f"\n<b>{html.escape(model.name)}</b> <code>{html.escape(model.id)}</code>: {status}\n"
-            + _("tokens: {price}{estimate} · Runware: {usd} · margin {margin}").format(
-                price=price, estimate=estimate, usd=usd, margin=margin
+            fill(
+                "\n<b>{name}</b> <code>{id}</code>: {status}\n",
+                name=model.name,
+                id=model.id,
+                status=Markup(status),  # built above, values escaped there
+            )
+            + fill(
+                _("tokens: {price}{estimate} · Runware: {usd} · margin {margin}"),
+                price=price,
+                estimate=estimate,
+                usd=usd,
+                margin=margin,
             )
         )
         for item in catalog.live.withdrawn.get(model.id, [])[:5]:
-            lines.append("  − " + html.escape(item.describe()[:200]))
+            lines.append(fill("  − {what}", what=item.describe()[:200]))
     for text in chunks(lines):
         await message.answer(text)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 from aiogram import Router
@@ -16,6 +15,7 @@ from handlers import gallery, screens, wizard
 from handlers.callbacks import Language, Menu, MenuAction
 from handlers.filters import IsCommand, Tapped, TappedAny
 from handlers.payments import packages_keyboard
+from handlers.render import fill
 from handlers.states import WizardData
 from handlers.ui import outdated, show
 from services.billing import Billing, Kind, LedgerEntry
@@ -39,7 +39,7 @@ def entry_text(entry: LedgerEntry) -> str:
         Kind.BONUS: _("welcome bonus"),
     }[entry.kind]
     if entry.reason and entry.kind in (Kind.ADMIN_TOPUP, Kind.ADMIN_DEBIT):
-        words += f" ({html.escape(entry.reason)})"  # an admin's own words
+        words = fill("{words} ({reason})", words=words, reason=entry.reason)  # an admin's words
     return f"{when}  <b>{amount}</b>  {words}"
 
 

@@ -8,7 +8,6 @@ and a global budget so many jobs in flight stay under Telegram's ~30 messages/s.
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import tempfile
@@ -30,6 +29,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
+from handlers.render import escape, fill
 from handlers.texts import CAPTION_LIMIT, cut, utf16_len
 from services.catalog import Catalog
 from services.jobs import Job, Status
@@ -83,9 +83,10 @@ def stage_text(status: Status) -> str:
 def progress_text(job: Job, model_name: str, elapsed: float) -> str:
     """The status message: stage, model, elapsed time and a bar when Runware reports progress."""
     seconds = max(0, int(elapsed))
-    text = "{stage} · {model}, {duration}\n⏱ {elapsed}".format(
+    text: str = fill(
+        "{stage} · {model}, {duration}\n⏱ {elapsed}",
         stage=stage_text(job.status),
-        model=html.escape(model_name),
+        model=model_name,
         duration=screens.seconds(job.duration),
         elapsed=f"{seconds // 60}:{seconds % 60:02d}",
     )
@@ -225,9 +226,10 @@ class TelegramMessenger:
 
     def caption(self, job: Job) -> str:
         """Model, duration and the prompt, cut to fit Telegram's 1024 characters."""
-        head = f"🎬 {self.catalog.name_of(job.model_id)} · {screens.seconds(job.duration)}\n"
+        name, length = self.catalog.name_of(job.model_id), screens.seconds(job.duration)
+        head = f"🎬 {name} · {length}\n"  # as Telegram counts it: after the entities
         prompt = cut(job.user_prompt, CAPTION_LIMIT - utf16_len(head))
-        return html.escape(head + prompt)
+        return fill("🎬 {name} · {length}\n{prompt}", name=name, length=length, prompt=prompt)
 
     async def deliver(self, job: Job) -> Delivery:
         """Send the video by its URL (Telegram fetches it), else upload it, else its link.
@@ -324,15 +326,20 @@ class TelegramMessenger:
 
     async def _send_link(self, job: Job, lang: str, *, too_large: bool) -> Delivery:
         with self.i18n.context(), self.i18n.use_locale(lang):
-            url = html.escape(job.video_url or "")
-            text = (
-                _("✅ Your video is ready, but it is too large to send here. Download it: {url}")
-                if too_large
-                else _(
-                    "✅ Your video is ready, but Telegram would not take the file. "
-                    "Download it: {url}"
-                )
-            ).format(url=url)
+            text: str = fill(
+                (
+                    _(
+                        "✅ Your video is ready, but it is too large to send here. "
+                        "Download it: {url}"
+                    )
+                    if too_large
+                    else _(
+                        "✅ Your video is ready, but Telegram would not take the file. "
+                        "Download it: {url}"
+                    )
+                ),
+                url=job.video_url or "",
+            )
             text += "\n" + _("It is also in /gallery.")
             markup = screens.after_video(job.id)
         try:
@@ -349,12 +356,13 @@ class TelegramMessenger:
     async def tell_failed(self, job: Job) -> None:
         lang = await self._lang(job.user_id)
         with self.i18n.context(), self.i18n.use_locale(lang):
-            text = _(
-                "❌ The video ({model}) could not be made: {reason}\n{tokens} are back on "
-                "your balance."
-            ).format(
-                model=html.escape(self.catalog.name_of(job.model_id)),
-                reason=html.escape(failure_reason(job.error_class, job.error_message)),
+            text = fill(
+                _(
+                    "❌ The video ({model}) could not be made: {reason}\n{tokens} are back on "
+                    "your balance."
+                ),
+                model=self.catalog.name_of(job.model_id),
+                reason=failure_reason(job.error_class, job.error_message),
                 tokens=screens.tokens(job.tokens),
             )
         try:
@@ -366,7 +374,7 @@ class TelegramMessenger:
     async def alert_admins(self, text: str) -> None:
         for admin in self.admin_ids:
             try:
-                await self.bot.send_message(admin, html.escape(text))
+                await self.bot.send_message(admin, escape(text))
             except TelegramAPIError as exc:
                 log.warning("admin %d not alerted: %s", admin, exc)
 

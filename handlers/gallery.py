@@ -3,7 +3,6 @@ stored file_id; delete with confirmation. Every query is scoped to the user who 
 
 from __future__ import annotations
 
-import html
 import time
 from datetime import UTC, datetime
 
@@ -16,6 +15,7 @@ from handlers import screens
 from handlers.callbacks import Again, Gallery, GalleryAction, Menu, MenuAction, packed
 from handlers.filters import Tapped
 from handlers.keyboard import Keyboard
+from handlers.render import Markup, fill
 from handlers.texts import cut
 from handlers.ui import show
 from services.catalog import Catalog
@@ -49,9 +49,14 @@ def line(job: Job, catalog: Catalog, now: float) -> str:
     words = job.user_prompt
     prompt = cut(words, PROMPT_PREVIEW)
     length = f" · {screens.seconds(job.duration)}" if job.duration else ""
-    return (
-        f"<b>#{job.id}</b> · {date} · {html.escape(name)}{length}\n"
-        f"{html.escape(prompt) or '—'}\n<i>{state_text(job, now)}</i>"
+    return fill(
+        "<b>#{id}</b> · {date} · {name}{length}\n{prompt}\n<i>{state}</i>",
+        id=job.id,
+        date=date,
+        name=name,
+        length=length,
+        prompt=prompt or "—",
+        state=state_text(job, now),
     )
 
 
@@ -173,12 +178,12 @@ async def open_item(message: Message, job: Job, catalog: Catalog, page: int) -> 
     markup = item_keyboard(job, page)
     if job.status is Status.DELIVERED and job.file_id:
         try:
-            await message.answer_video(job.file_id, caption=text[:1024], reply_markup=markup)
+            await message.answer_video(job.file_id, caption=text, reply_markup=markup)  # short
             return
         except TelegramBadRequest:
             pass  # a file_id Telegram no longer knows: fall back to the link below
     if job.status is Status.DELIVERED and job.video_url:
-        text += "\n" + html.escape(job.video_url)
+        text = fill("{text}\n{url}", text=Markup(text), url=job.video_url)
     await message.answer(text, reply_markup=markup)
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from functools import cache
 
@@ -26,6 +25,7 @@ from handlers.callbacks import Menu, MenuAction, packed
 from handlers.filters import CommandOrPayment, Tapped
 from handlers.i18n import LOCALES_DIR
 from handlers.keyboard import Keyboard
+from handlers.render import escape, fill
 from handlers.screens import tokens
 from services.payments import (
     AlreadyRefunded,
@@ -169,7 +169,7 @@ async def on_successful_payment(
 async def alert(bot: Bot, admin_ids: frozenset[int], text: str) -> None:
     for admin in admin_ids:
         try:
-            await bot.send_message(admin, html.escape(text))
+            await bot.send_message(admin, escape(text))
         except TelegramAPIError as exc:
             log.warning("admin %d not alerted: %s", admin, exc)
 
@@ -196,9 +196,7 @@ async def cmd_refundstars(
     parts = (command.args or "").split()
     force = len(parts) == 2 and parts[1].lower() == "force"
     if len(parts) not in (1, 2) or (len(parts) == 2 and not force):
-        await message.answer(
-            _("Usage: {usage}").format(usage=html.escape("/refundstars <charge id> [force]"))
-        )
+        await message.answer(fill(_("Usage: {usage}"), usage="/refundstars <charge id> [force]"))
         return
 
     async def refund_stars(payment: Payment) -> None:
@@ -212,7 +210,7 @@ async def cmd_refundstars(
     try:
         done = await payments.refund(parts[0], user.id, force=force, refund_stars=refund_stars)
     except PaymentNotFound:
-        await message.answer(_("No payment {charge}.").format(charge=html.escape(parts[0])))
+        await message.answer(fill(_("No payment {charge}."), charge=parts[0]))
         return
     except AlreadyRefunded:
         await message.answer(_("This payment was refunded before; nothing changed."))
@@ -227,9 +225,7 @@ async def cmd_refundstars(
         return
     except StarsRefundRefused as exc:
         await message.answer(
-            _("Telegram refused the refund: {error}. Nothing changed.").format(
-                error=html.escape(exc.reason)
-            )
+            fill(_("Telegram refused the refund: {error}. Nothing changed."), error=exc.reason)
         )
         return
     await message.answer(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -25,6 +23,7 @@ from handlers.callbacks import (
     packed,
 )
 from handlers.keyboard import Keyboard
+from handlers.render import escape, fill
 from handlers.texts import TEXT_LIMIT, cut, utf16_len
 from services.catalog import Catalog, Mode, ValidParams, VideoModel
 from services.ideas import Category, Ideas
@@ -102,10 +101,14 @@ def home_button() -> InlineKeyboardMarkup:
 
 
 def greeting(name: str, balance: int) -> str:
-    return _(
-        "Hi, {name}! I make short AI videos from a text or a photo.\n"
-        "Your balance: <b>{balance}</b>.\n\nWhat shall we make?"
-    ).format(name=html.escape(name), balance=tokens(balance))
+    return fill(
+        _(
+            "Hi, {name}! I make short AI videos from a text or a photo.\n"
+            "Your balance: <b>{balance}</b>.\n\nWhat shall we make?"
+        ),
+        name=name,
+        balance=tokens(balance),
+    )
 
 
 def help_text() -> str:
@@ -140,7 +143,7 @@ def durations_label(durations: list[int]) -> str:
 
 def model_line(catalog: Catalog, model: VideoModel, mode: Mode) -> str:
     """Price "from", durations, sound and last frame: what a choice on a phone needs."""
-    parts = [f"<b>{html.escape(model.name)}</b>"]
+    parts: list[str] = [fill("<b>{name}</b>", name=model.name)]
     price = catalog.min_price(model, mode)
     if price is not None:
         parts.append(_("from {price}").format(price=tokens(price)))
@@ -196,7 +199,7 @@ def params_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """Each parameter with the values the model takes from here (nothing else is offered)."""
     mode = valid.mode
-    lines = [f"<b>{html.escape(model.name)}</b> · {mode_name(mode)}", ""]
+    lines = [fill("<b>{name}</b> · {mode}", name=model.name, mode=mode_name(mode)), ""]
     kb = Keyboard()
     widths: list[int] = []
 
@@ -314,7 +317,7 @@ def card(
 ) -> tuple[str, InlineKeyboardMarkup]:
     lines = [
         _("<b>Check and confirm</b>"),
-        f"🎬 <b>{html.escape(model.name)}</b> · {mode_name(valid.mode)}",
+        fill("🎬 <b>{name}</b> · {mode}", name=model.name, mode=mode_name(valid.mode)),
         *param_lines(valid),
     ]
     if has_image:
@@ -362,7 +365,7 @@ def card(
     room = (TEXT_LIMIT - utf16_len(head) - utf16_len(price_line) - 200) // (2 if prompt_sent else 1)
 
     def shown(text: str) -> str:
-        return html.escape(cut(text, room))
+        return escape(cut(text, room))
 
     body = f"\n{labels[0]} <i>{shown(prompt)}</i>\n" if prompt else "\n"
     if prompt_sent:
@@ -385,9 +388,9 @@ def idea_examples(
     category: Category, mode: Mode, language: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     kb = Keyboard()
-    lines = [f"<b>{html.escape(category.title(language))}</b>", ""]
+    lines = [fill("<b>{title}</b>", title=category.title(language)), ""]
     for n, example in enumerate(category.examples):
-        lines.append(f"{n + 1}. {html.escape(example.text(language))}")
+        lines.append(fill("{n}. {text}", n=n + 1, text=example.text(language)))
         kb.button(text=str(n + 1), callback_data=packed(Idea, category=category.key, n=n))
     lines += ["", _("Tap a number to use that prompt.")]
     kb.button(text=_("⬅ Back"), callback_data=packed(Step, action=StepAction.IDEAS))

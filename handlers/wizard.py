@@ -6,7 +6,6 @@ is a single-use draft, so Generate can never make two jobs."""
 from __future__ import annotations
 
 import asyncio
-import html
 import io
 import logging
 
@@ -33,6 +32,7 @@ from handlers.cards import Cards
 from handlers.delivery import progress_text
 from handlers.filters import CommandOrPayment, HasImage, PlainText, Tapped, TappedAny
 from handlers.payments import buy_text, packages_keyboard
+from handlers.render import fill
 from handlers.replies import domain_error_text, image_problem_text
 from handlers.states import Wizard, WizardData, load, save
 from handlers.ui import Event, outdated, show
@@ -495,16 +495,16 @@ async def successor_card(
     if choice is None:
         # No successor: the model list for the same mode, the prompt and photo kept (after a
         # model and its parameters the card comes straight back).
-        name = html.escape(catalog.name_of(old))
-        text = (
+        text = fill(
             _(
                 "{name} was retired by its provider and has no successor here. "
                 "Please choose another model."
-            ).format(name=name)
+            )
             if catalog.is_retired(old)
             else _(
                 "{name} is not available right now. Please choose another model or try again later."
-            ).format(name=name)
+            ),
+            name=catalog.name_of(old),
         )
         if isinstance(target, Message):
             await target.answer(text)
@@ -513,12 +513,13 @@ async def successor_card(
         return
     if moved and isinstance(target, Message):
         await target.answer(
-            _(
-                "⚠️ {old} was retired by its provider. Here is {new} with the closest "
-                "settings; the price is for the new model."
-            ).format(
-                old=html.escape(catalog.name_of(old)),
-                new=html.escape(catalog.name_of(choice.model_id)),
+            fill(
+                _(
+                    "⚠️ {old} was retired by its provider. Here is {new} with the closest "
+                    "settings; the price is for the new model."
+                ),
+                old=catalog.name_of(old),
+                new=catalog.name_of(choice.model_id),
             )
         )
     await cards.make(event, state, data.with_params(choice), user)

@@ -11,6 +11,7 @@ from handlers.i18n import build_i18n
 from services.catalog import Mode
 from services.ideas import load_ideas
 from tests.harness import Harness
+from tests.telegram_text import parse_html, utf16_len
 
 IDEAS = load_ideas()
 
@@ -21,14 +22,14 @@ def test_every_category_and_example_fits_telegram(language, mode):
     i18n = build_i18n()
     with i18n.context(), i18n.use_locale(language):
         text, markup = screens.idea_categories(IDEAS, mode, language)
-        assert len(text) <= 4096
+        assert utf16_len(parse_html(text)) <= 4096
         for category in IDEAS.for_mode(mode):
             title = category.title(language)
             assert title and len(title) <= 64
             text, markup = screens.idea_examples(category, mode, language)
-            assert len(text) <= 4096
+            assert utf16_len(parse_html(text)) <= 4096
             for example in category.examples:
-                assert example.text(language) in text.replace("&#x27;", "'")
+                assert example.text(language) in parse_html(text)  # shown as written
             for row in markup.inline_keyboard:
                 for button in row:
                     assert len(button.callback_data.encode()) <= 64
