@@ -136,3 +136,27 @@ async def test_account_trouble_refunds_alerts_admins_pauses_and_recovers(
     await make_video(telegram, 702, "after the recovery")
     await telegram.wait_message(702, "after the recovery", kind="video", timeout=30)
     bot.assert_books_balance()
+
+
+async def test_a_poll_that_hangs_does_not_hold_up_a_video_that_is_ready(
+    tmp_path, telegram, runware
+):
+    bot = BotProcess(
+        tmp_path, telegram, runware, RUNWARE_TIMEOUT_SECONDS=60, DELIVERY_RETRY_SECONDS=3
+    )
+    await bot.start()
+    try:
+        runware.latency = 0.3
+        telegram.fail("sendVideo", 500, "Internal Server Error", times=1, chat=731)
+        await make_video(telegram, 731, "ready, its first send failed")
+        await telegram.wait_for("sendVideo", timeout=30)  # failed: the next try in 3 s
+        gate = runware.hold("getResponse")  # from now on a poll hangs (up to 60 s)
+        await make_video(telegram, 732, "generating while the poll hangs")
+        await bot.wait_jobs("status = 'submitted'", 1, timeout=30)
+        video = await telegram.wait_message(731, "ready", kind="video", timeout=20)
+        assert video.file_id and not gate.is_set()  # delivered while the poll still hung
+        gate.set()
+        await telegram.wait_message(732, "while the poll hangs", kind="video", timeout=60)
+    finally:
+        assert await bot.stop() == 0
+    bot.assert_clean()
