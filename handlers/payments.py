@@ -7,7 +7,12 @@ import logging
 from functools import cache
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramServerError,
+)
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -221,6 +226,14 @@ async def cmd_refundstars(
                 "The user has spent the tokens: {have} of {need} left. Nothing was refunded; add "
                 "<code>force</code> to refund the Stars and take what is left."
             ).format(have=exc.have, need=exc.need)
+        )
+        return
+    except (TelegramNetworkError, TelegramServerError):
+        await message.answer(
+            _(
+                "Telegram did not answer, so the refund may or may not have gone through. It is "
+                "marked pending: run the same command again to complete it."
+            )
         )
         return
     except StarsRefundRefused as exc:

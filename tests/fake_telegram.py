@@ -108,6 +108,7 @@ class FakeTelegram:
         self.refused: list[tuple[str, str]] = []  # (method, description): texts Telegram refuses
         # method -> how many calls are carried out but their answer lost (connection dropped)
         self.lost_answers: dict[str, int] = {}
+        self.star_refunds: list[str] = []  # charge ids whose Stars went back to the user
         self.drop_get_updates = 0
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.checkout_answers: dict[str, dict[str, Any]] = {}
@@ -427,6 +428,15 @@ class FakeTelegram:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout)
         return self._ok(self._updates[:100])
+
+    async def _m_refundStarPayment(
+        self, params: dict[str, Any], _f: dict[str, bytes]
+    ) -> web.Response:
+        charge = str(params.get("telegram_payment_charge_id"))
+        if charge in self.star_refunds:
+            return self._error(400, "Bad Request: CHARGE_ALREADY_REFUNDED")
+        self.star_refunds.append(charge)
+        return self._ok(True)
 
     async def _m_getMe(self, *_: Any) -> web.Response:
         return self._ok(BOT_USER)
