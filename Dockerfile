@@ -18,6 +18,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY bot ./bot
 COPY handlers ./handlers
 COPY services ./services
+COPY telegram_side ./telegram_side
 COPY migrations ./migrations
 COPY locales ./locales
 

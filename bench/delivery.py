@@ -25,7 +25,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bench.table import print_table
-from handlers.delivery import MB, TelegramMessenger
 from handlers.i18n import build_i18n
 from services.billing import Billing, Kind
 from services.catalog import Mode, load_catalog
@@ -33,6 +32,7 @@ from services.db import Database
 from services.jobs import Draft, JobService, Status
 from services.migrations import migrate
 from services.users import Users
+from telegram_side.messenger import MB, TelegramMessenger
 
 TOKEN = "4242424242:BENCH-delivery-token-abcdefghijkl"
 

@@ -35,9 +35,7 @@ from bot.settings import Settings
 from bot.telegram_retry import RetryMiddleware
 from handlers import setup_routers
 from handlers.cards import Cards
-from handlers.delivery import MB, TelegramMessenger
 from handlers.i18n import build_i18n
-from handlers.payments import reconcile
 from services.admin import Admin
 from services.billing import Billing
 from services.catalog import CATALOG_PATH, Catalog, load_catalog
@@ -52,6 +50,8 @@ from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
 from services.translate import LibreTranslate, PromptTranslator
 from services.users import Users
+from telegram_side.messenger import MB, TelegramMessenger
+from telegram_side.stars import reconcile
 
 log = logging.getLogger(__name__)
 

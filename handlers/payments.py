@@ -9,7 +9,6 @@ from functools import cache
 from aiogram import Bot, Router
 from aiogram.exceptions import (
     TelegramAPIError,
-    TelegramBadRequest,
     TelegramNetworkError,
     TelegramServerError,
 )
@@ -21,7 +20,6 @@ from aiogram.types import (
     LabeledPrice,
     Message,
     PreCheckoutQuery,
-    TransactionPartnerUser,
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -36,16 +34,14 @@ from services.payments import (
     AlreadyRefunded,
     CheckoutRefused,
     Package,
-    Payment,
     PaymentNotFound,
     Payments,
-    StarPayment,
-    StarsAlreadyRefunded,
     StarsRefundRefused,
     TokensSpent,
     make_payload,
 )
 from services.users import User
+from telegram_side import stars
 
 log = logging.getLogger(__name__)
 
@@ -204,16 +200,10 @@ async def cmd_refundstars(
         await message.answer(fill(_("Usage: {usage}"), usage="/refundstars <charge id> [force]"))
         return
 
-    async def refund_stars(payment: Payment) -> None:
-        try:
-            await bot.refund_star_payment(payment.user_id, payment.charge_id)
-        except TelegramBadRequest as exc:
-            if "CHARGE_ALREADY_REFUNDED" in exc.message.upper():
-                raise StarsAlreadyRefunded(payment.charge_id) from None
-            raise StarsRefundRefused(exc.message) from None
-
     try:
-        done = await payments.refund(parts[0], user.id, force=force, refund_stars=refund_stars)
+        done = await payments.refund(
+            parts[0], user.id, force=force, refund_stars=stars.refunder(bot)
+        )
     except PaymentNotFound:
         await message.answer(fill(_("No payment {charge}."), charge=parts[0]))
         return
@@ -248,31 +238,8 @@ async def cmd_refundstars(
     )
 
 
-async def fetch_star_payments(bot: Bot, pages: int = 10) -> list[StarPayment]:
-    """Incoming Stars payments from users, newest first, as getStarTransactions lists them."""
-    found: list[StarPayment] = []
-    for page in range(pages):
-        batch = await bot.get_star_transactions(offset=page * 100, limit=100)
-        for tx in batch.transactions:
-            source = tx.source
-            if isinstance(source, TransactionPartnerUser) and source.invoice_payload:
-                found.append(StarPayment(tx.id, source.user.id, source.invoice_payload, tx.amount))
-        if len(batch.transactions) < 100:
-            break
-    return found
-
-
-async def reconcile(bot: Bot, payments: Payments) -> int:
-    credited = await payments.reconcile(await fetch_star_payments(bot))
-    if credited:
-        log.warning(
-            "reconciliation credited %d payment(s) missing from the database", len(credited)
-        )
-    return len(credited)
-
-
 async def cmd_reconcile(message: Message, payments: Payments, bot: Bot) -> None:
-    count = await reconcile(bot, payments)
+    count = await stars.reconcile(bot, payments)
     await message.answer(
         _("Reconciliation done: {count} missing payment(s) credited.").format(count=count)
     )

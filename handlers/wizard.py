@@ -29,8 +29,8 @@ from handlers.callbacks import (
     model_id_from_slug,
 )
 from handlers.cards import Cards
-from handlers.delivery import progress_text
 from handlers.filters import CommandOrPayment, HasImage, PlainText, Tapped, TappedAny
+from handlers.job_texts import progress_text
 from handlers.payments import buy_text, packages_keyboard
 from handlers.render import fill
 from handlers.replies import domain_error_text, image_problem_text

@@ -8,6 +8,6 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "== mypy"
-.venv/bin/mypy bot handlers services
+.venv/bin/mypy bot handlers services telegram_side
 echo "== pytest"
 .venv/bin/pytest "$@"

@@ -15,7 +15,7 @@ PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 
 def code_messages() -> set[str | tuple[str, str]]:
     found = set()
-    for folder in ("handlers", "bot", "services"):
+    for folder in ("handlers", "bot", "services", "telegram_side"):
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / folder, keywords=KEYWORDS, comment_tags=()
         ):

@@ -17,7 +17,6 @@ from aiogram.methods import DeleteMessage, EditMessageText, SendMessage, SendVid
 from aiogram.types import FSInputFile
 
 from bot.telegram_retry import RetryMiddleware
-from handlers.delivery import TelegramMessenger
 from handlers.i18n import build_i18n
 from services.admin import Admin
 from services.billing import Billing, Kind
@@ -35,6 +34,7 @@ from services.jobs import Draft, Job, JobService, Status
 from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
 from services.users import Users
+from telegram_side.messenger import TelegramMessenger
 from tests.conftest import catalog_priced
 from tests.fake_runware import API, SCHEMAS, VIDEOS, FakeRunware
 from tests.recording_session import RecordingSession, recording_bot

@@ -8,8 +8,8 @@ from datetime import datetime
 import pytest
 from aiogram.methods import GetStarTransactions, RefundStarPayment, SendInvoice
 
-from handlers.payments import reconcile
 from services.payments import Package, StarPayment, make_payload, parse_packages
+from telegram_side.stars import reconcile
 from tests.harness import Harness
 
 USER, ADMIN = 1001, 9

@@ -29,6 +29,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
+from handlers.job_texts import failure_reason, progress_text
 from handlers.render import escape, fill
 from handlers.texts import CAPTION_LIMIT, cut, utf16_len
 from services.catalog import Catalog
@@ -70,60 +71,6 @@ def caption_refused(exc: TelegramAPIError) -> bool:
 def _says(exc: TelegramAPIError, phrases: tuple[str, ...]) -> bool:
     text = exc.message.lower()
     return any(phrase in text for phrase in phrases)
-
-
-def stage_text(status: Status) -> str:
-    if status is Status.UPLOADING:
-        return _("📤 Uploading your image")
-    if status is Status.SUBMITTED:
-        return _("🎬 Generating")
-    return _("⏳ Waiting in line")
-
-
-def progress_text(job: Job, model_name: str, elapsed: float) -> str:
-    """The status message: stage, model, elapsed time and a bar when Runware reports progress."""
-    seconds = max(0, int(elapsed))
-    text: str = fill(
-        "{stage} · {model}, {duration}\n⏱ {elapsed}",
-        stage=stage_text(job.status),
-        model=model_name,
-        duration=screens.seconds(job.duration),
-        elapsed=f"{seconds // 60}:{seconds % 60:02d}",
-    )
-    if job.progress is not None and job.status is Status.SUBMITTED:
-        filled = max(0, min(10, job.progress // 10))
-        text += f"\n{'▓' * filled}{'░' * (10 - filled)} {job.progress}%"
-    return text
-
-
-def failure_reason(error_class: str | None, message: str | None) -> str:
-    """What went wrong, in plain words: never a raw error."""
-    if error_class in ("auth", "out_of_credit"):
-        return _("our video service account needs attention; the admins are on it.")
-    if error_class == "upstream":
-        return _(
-            "this model's provider is busy or having trouble. Please try again later or "
-            "pick another model."
-        )
-    if error_class == "cancelled":
-        return _("an admin stopped it.")
-    if error_class == "retired":
-        return _("the provider has retired this model. Please choose another one.")
-    if error_class == "content":
-        return _("the provider refused the prompt or image under its content rules.")
-    if error_class == "transient":
-        return _("the service is busy right now. Please try again in a few minutes.")
-    if error_class == "timeout":
-        return _("it took too long to finish.")
-    if error_class == "video_unavailable":
-        return _("the finished video could not be downloaded.")
-    if error_class == "refused":
-        return _("the model does not accept these settings any more. Please choose them again.")
-    if error_class == "validation" and message:
-        return _("the provider did not accept these settings ({detail}).").format(
-            detail=message[:200]
-        )
-    return _("the video service could not make it.")
 
 
 class TelegramMessenger:
