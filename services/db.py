@@ -159,32 +159,11 @@ class Database:
                 if not _busy(exc):
                     raise
                 # Another process holds the lock: wait for it in a worker thread, not here.
-                result = await asyncio.to_thread(self._run_waiting, conn, work)
-                self._committed()
-                return result
-            try:
-                result = work(conn)
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
+                result = await asyncio.to_thread(_run_waiting, conn, work)
+            else:
+                result = _finish(conn, work)
             self._committed()
             return result
-
-    @staticmethod
-    def _run_waiting(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(conn)
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
-            return result
-        finally:
-            conn.execute("PRAGMA busy_timeout = 0")
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self._read(sql, params, one=True)
@@ -217,6 +196,27 @@ class Database:
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+def _finish(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """`work` inside the transaction just begun: COMMIT after it, ROLLBACK on any exception."""
+    try:
+        result = work(conn)
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return result
+
+
+def _run_waiting(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """BEGIN IMMEDIATE with the busy timeout (in a worker thread), then as _finish."""
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        return _finish(conn, work)
+    finally:
+        conn.execute("PRAGMA busy_timeout = 0")
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:

@@ -17,15 +17,7 @@ KEY = "rw-process-test-key-0123456789"
 async def test_reaches_long_polling_answers_start_and_stops_on_sigterm(tmp_path):
     telegram = FakeTelegram(TOKEN)
     url = await telegram.start()
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("BOT_", "RUNWARE_"))}
-    env.update(
-        BOT_TOKEN=TOKEN,
-        RUNWARE_API_KEY=KEY,
-        TELEGRAM_API_URL=url,
-        DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
-        LOG_LEVEL="DEBUG",
-        PYTHONPATH=str(ROOT),
-    )
+    env = {**bot_env(tmp_path, url), "LOG_LEVEL": "DEBUG"}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
