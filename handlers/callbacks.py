@@ -4,8 +4,6 @@ bytes. Everything else stays server-side (FSM data, drafts)."""
 from __future__ import annotations
 
 from enum import StrEnum
-from functools import lru_cache
-from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 
@@ -96,15 +94,3 @@ class Gallery(CallbackData, prefix="g"):
     action: GalleryAction
     job: int = 0
     page: int = 0
-
-
-def packed(kind: type[CallbackData], **fields: Any) -> str:
-    """`kind(**fields).pack()`, validated and packed once per distinct button: a screen has up
-    to 20 buttons and the screens repeat; building each CallbackData through pydantic cost
-    more than the rest of the screen (bench/updates.py)."""
-    return _packed(kind, tuple(fields.items()))
-
-
-@lru_cache(maxsize=4096)
-def _packed(kind: type[CallbackData], fields: tuple[tuple[str, Any], ...]) -> str:
-    return kind(**dict(fields)).pack()

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
-from handlers.callbacks import Again, Gallery, GalleryAction, Menu, MenuAction, packed
+from handlers.callbacks import Again, Gallery, GalleryAction, Menu, MenuAction
 from handlers.filters import Tapped
 from handlers.keyboard import Keyboard
 from handlers.render import Markup, fill
@@ -66,7 +66,7 @@ async def render_page(
     items, total = await jobs.gallery(user.id, max(0, page) * PAGE_SIZE, PAGE_SIZE)
     kb = Keyboard()
     if not items:
-        kb.button(text=_("🏠 Menu"), callback_data=packed(Menu, action=MenuAction.HOME))
+        kb.button(text=_("🏠 Menu"), callback_data=Menu(action=MenuAction.HOME))
         return _("📁 No videos yet. Make your first one from the menu!"), kb.as_markup()
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(0, page), pages - 1)
@@ -76,16 +76,16 @@ async def render_page(
     for job in items:
         kb.button(
             text=f"▶ #{job.id}",
-            callback_data=packed(Gallery, action=GalleryAction.OPEN, job=job.id, page=page),
+            callback_data=Gallery(action=GalleryAction.OPEN, job=job.id, page=page),
         )
     nav = 0
     if page > 0:
-        kb.button(text="⬅", callback_data=packed(Gallery, action=GalleryAction.PAGE, page=page - 1))
+        kb.button(text="⬅", callback_data=Gallery(action=GalleryAction.PAGE, page=page - 1))
         nav += 1
     if page + 1 < pages:
-        kb.button(text="➡", callback_data=packed(Gallery, action=GalleryAction.PAGE, page=page + 1))
+        kb.button(text="➡", callback_data=Gallery(action=GalleryAction.PAGE, page=page + 1))
         nav += 1
-    kb.button(text=_("🏠 Menu"), callback_data=packed(Menu, action=MenuAction.HOME))
+    kb.button(text=_("🏠 Menu"), callback_data=Menu(action=MenuAction.HOME))
     kb.adjust(len(items), *([nav] if nav else []), 1)
     return text, kb.as_markup()
 
@@ -108,17 +108,13 @@ async def cmd_gallery(message: Message, jobs: JobService, catalog: Catalog, user
 def item_keyboard(job: Job, page: int) -> InlineKeyboardMarkup:
     kb = Keyboard()
     if job.status is Status.DELIVERED:
-        kb.button(
-            text=_("🔁 Again with the same settings"), callback_data=packed(Again, job=job.id)
-        )
+        kb.button(text=_("🔁 Again with the same settings"), callback_data=Again(job=job.id))
     if job.status in (Status.DELIVERED, Status.FAILED):
         kb.button(
             text=_("🗑 Delete"),
-            callback_data=packed(Gallery, action=GalleryAction.DELETE, job=job.id, page=page),
+            callback_data=Gallery(action=GalleryAction.DELETE, job=job.id, page=page),
         )
-    kb.button(
-        text=_("⬅ My videos"), callback_data=packed(Gallery, action=GalleryAction.PAGE, page=page)
-    )
+    kb.button(text=_("⬅ My videos"), callback_data=Gallery(action=GalleryAction.PAGE, page=page))
     kb.adjust(1)
     return kb.as_markup()
 
@@ -151,13 +147,13 @@ async def on_gallery(
         kb = Keyboard()
         kb.button(
             text=_("🗑 Yes, delete"),
-            callback_data=packed(
-                Gallery, action=GalleryAction.CONFIRM_DELETE, job=job.id, page=callback_data.page
+            callback_data=Gallery(
+                action=GalleryAction.CONFIRM_DELETE, job=job.id, page=callback_data.page
             ),
         )
         kb.button(
             text=_("Keep it"),
-            callback_data=packed(Gallery, action=GalleryAction.PAGE, page=callback_data.page),
+            callback_data=Gallery(action=GalleryAction.PAGE, page=callback_data.page),
         )
         kb.adjust(1)
         await message.answer(

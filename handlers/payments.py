@@ -24,7 +24,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.callbacks import Menu, MenuAction, packed
+from handlers.callbacks import Menu, MenuAction
 from handlers.filters import CommandOrPayment, Tapped
 from handlers.i18n import LOCALES_DIR
 from handlers.keyboard import Keyboard
@@ -71,8 +71,8 @@ def package_label(package: Package) -> str:
 def packages_keyboard(payments: Payments) -> InlineKeyboardMarkup:
     kb = Keyboard()
     for package in payments.packages:
-        kb.button(text=package_label(package), callback_data=packed(Buy, tokens=package.tokens))
-    kb.button(text=_("🏠 Menu"), callback_data=packed(Menu, action=MenuAction.HOME))
+        kb.button(text=package_label(package), callback_data=Buy(tokens=package.tokens))
+    kb.button(text=_("🏠 Menu"), callback_data=Menu(action=MenuAction.HOME))
     kb.adjust(1)
     return kb.as_markup()
 

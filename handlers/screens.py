@@ -20,7 +20,6 @@ from handlers.callbacks import (
     Step,
     StepAction,
     model_slug,
-    packed,
 )
 from handlers.keyboard import Keyboard
 from handlers.render import escape, fill
@@ -85,18 +84,18 @@ def mode_name(mode: Mode) -> str:
 
 def main_menu() -> InlineKeyboardMarkup:
     kb = Keyboard()
-    kb.button(text=_("🎬 Text to video"), callback_data=packed(Menu, action=MenuAction.T2V))
-    kb.button(text=_("🖼 Image to video"), callback_data=packed(Menu, action=MenuAction.I2V))
-    kb.button(text=_("📁 My videos"), callback_data=packed(Menu, action=MenuAction.VIDEOS))
-    kb.button(text=_("💰 Balance"), callback_data=packed(Menu, action=MenuAction.BALANCE))
-    kb.button(text=_("❓ Help"), callback_data=packed(Menu, action=MenuAction.HELP))
+    kb.button(text=_("🎬 Text to video"), callback_data=Menu(action=MenuAction.T2V))
+    kb.button(text=_("🖼 Image to video"), callback_data=Menu(action=MenuAction.I2V))
+    kb.button(text=_("📁 My videos"), callback_data=Menu(action=MenuAction.VIDEOS))
+    kb.button(text=_("💰 Balance"), callback_data=Menu(action=MenuAction.BALANCE))
+    kb.button(text=_("❓ Help"), callback_data=Menu(action=MenuAction.HELP))
     kb.adjust(2, 2, 1)
     return kb.as_markup()
 
 
 def home_button() -> InlineKeyboardMarkup:
     kb = Keyboard()
-    kb.button(text=_("🏠 Menu"), callback_data=packed(Menu, action=MenuAction.HOME))
+    kb.button(text=_("🏠 Menu"), callback_data=Menu(action=MenuAction.HOME))
     return kb.as_markup()
 
 
@@ -127,8 +126,8 @@ def help_text() -> str:
 
 def language_menu() -> InlineKeyboardMarkup:
     kb = Keyboard()
-    kb.button(text="English", callback_data=packed(Language, code="en"))
-    kb.button(text="Русский", callback_data=packed(Language, code="ru"))
+    kb.button(text="English", callback_data=Language(code="en"))
+    kb.button(text="Русский", callback_data=Language(code="ru"))
     return kb.as_markup()
 
 
@@ -170,17 +169,15 @@ def model_list(
             if price is None
             else _("{name} · from {price}").format(name=model.name, price=tokens(price))
         )
-        kb.button(
-            text=label, callback_data=packed(PickModel, mode=mode, model=model_slug(model.id))
-        )
+        kb.button(text=label, callback_data=PickModel(mode=mode, model=model_slug(model.id)))
     if shown is not models:
         kb.button(
             text=_("More models ({n}) ▸").format(n=len(models) - len(shown)),
-            callback_data=packed(Step, action=StepAction.MORE),
+            callback_data=Step(action=StepAction.MORE),
         )
     elif everything and short and len(short) < len(models):
-        kb.button(text=_("◂ Recommended"), callback_data=packed(Step, action=StepAction.FEWER))
-    kb.button(text=_("✖ Cancel"), callback_data=packed(Step, action=StepAction.CANCEL))
+        kb.button(text=_("◂ Recommended"), callback_data=Step(action=StepAction.FEWER))
+    kb.button(text=_("✖ Cancel"), callback_data=Step(action=StepAction.CANCEL))
     kb.adjust(1)
     title = _("🎬 Text to video") if mode is Mode.T2V else _("🖼 Image to video")
     lines = [_("{title}: choose a model").format(title=title), ""]
@@ -215,7 +212,7 @@ def params_screen(
             for value in values:
                 kb.button(
                     text=_mark(value == current, value_label(name, value)),
-                    callback_data=packed(SetParam, name=name, value=str(value).replace(":", "x")),
+                    callback_data=SetParam(name=name, value=str(value).replace(":", "x")),
                 )
             widths.append(len(values))
 
@@ -237,19 +234,19 @@ def params_screen(
             if (not value) in offered:
                 kb.button(
                     text=f"{name}: {value_label(spec.key, value)}",
-                    callback_data=packed(SetParam, name=spec.key, value="0" if value else "1"),
+                    callback_data=SetParam(name=spec.key, value="0" if value else "1"),
                 )
                 widths.append(1)
         elif len(offered) > 1:
             for choice in offered:
                 kb.button(
                     text=_mark(choice == value, value_label(spec.key, choice)),
-                    callback_data=packed(SetParam, name=spec.key, value=str(choice)),
+                    callback_data=SetParam(name=spec.key, value=str(choice)),
                 )
             widths.append(len(offered))
-    kb.button(text=_("⬅ Models"), callback_data=packed(Step, action=StepAction.MODELS))
-    kb.button(text=_("Next ➡"), callback_data=packed(Step, action=StepAction.NEXT))
-    kb.button(text=_("✖ Cancel"), callback_data=packed(Step, action=StepAction.CANCEL))
+    kb.button(text=_("⬅ Models"), callback_data=Step(action=StepAction.MODELS))
+    kb.button(text=_("Next ➡"), callback_data=Step(action=StepAction.NEXT))
+    kb.button(text=_("✖ Cancel"), callback_data=Step(action=StepAction.CANCEL))
     kb.adjust(*widths, 2, 1)
     price = _("Price: <b>{price}</b> · your balance: {balance}").format(
         price=tokens(valid.price), balance=tokens(balance)
@@ -271,10 +268,10 @@ def param_lines(valid: ValidParams) -> list[str]:
 def cancel_only(skip: bool = False, ideas: bool = False) -> InlineKeyboardMarkup:
     kb = Keyboard()
     if ideas:
-        kb.button(text=_("💡 Ideas"), callback_data=packed(Step, action=StepAction.IDEAS))
+        kb.button(text=_("💡 Ideas"), callback_data=Step(action=StepAction.IDEAS))
     if skip:
-        kb.button(text=_("Skip ➡"), callback_data=packed(Step, action=StepAction.SKIP_PROMPT))
-    kb.button(text=_("✖ Cancel"), callback_data=packed(Step, action=StepAction.CANCEL))
+        kb.button(text=_("Skip ➡"), callback_data=Step(action=StepAction.SKIP_PROMPT))
+    kb.button(text=_("✖ Cancel"), callback_data=Step(action=StepAction.CANCEL))
     kb.adjust(1)
     return kb.as_markup()
 
@@ -327,9 +324,7 @@ def card(
     )
     kb = Keyboard()
     if balance >= valid.price:
-        kb.button(
-            text=_("🚀 Generate"), callback_data=packed(Card, action=CardAction.GO, draft=draft_id)
-        )
+        kb.button(text=_("🚀 Generate"), callback_data=Card(action=CardAction.GO, draft=draft_id))
     else:
         price_line = _(
             "Price: <b>{price}</b> · your balance: {balance}\n"
@@ -339,26 +334,22 @@ def card(
             balance=tokens(balance),
             missing=tokens(valid.price - balance),
         )
-        kb.button(
-            text=_("💰 Top up"), callback_data=packed(Card, action=CardAction.TOPUP, draft=draft_id)
-        )
+        kb.button(text=_("💰 Top up"), callback_data=Card(action=CardAction.TOPUP, draft=draft_id))
     if prompt_sent:
         kb.button(
             text=_("✍️ Send my original text"),
-            callback_data=packed(Card, action=CardAction.ORIGINAL, draft=draft_id),
+            callback_data=Card(action=CardAction.ORIGINAL, draft=draft_id),
         )
     elif can_translate:
         kb.button(
             text=_("🌐 Translate to English"),
-            callback_data=packed(Card, action=CardAction.TRANSLATE, draft=draft_id),
+            callback_data=Card(action=CardAction.TRANSLATE, draft=draft_id),
         )
     kb.button(
         text=_("⚙️ Change parameters"),
-        callback_data=packed(Card, action=CardAction.EDIT, draft=draft_id),
+        callback_data=Card(action=CardAction.EDIT, draft=draft_id),
     )
-    kb.button(
-        text=_("✖ Cancel"), callback_data=packed(Card, action=CardAction.CANCEL, draft=draft_id)
-    )
+    kb.button(text=_("✖ Cancel"), callback_data=Card(action=CardAction.CANCEL, draft=draft_id))
     kb.adjust(1)
     head = "\n".join(lines)
     labels = [_("Prompt:"), _("In English (this is sent):")]
@@ -378,8 +369,8 @@ def card(
 def idea_categories(ideas: Ideas, mode: Mode, language: str) -> tuple[str, InlineKeyboardMarkup]:
     kb = Keyboard()
     for category in ideas.for_mode(mode):
-        kb.button(text=category.title(language), callback_data=packed(Idea, category=category.key))
-    kb.button(text=_("⬅ Back"), callback_data=packed(Step, action=StepAction.NEXT))
+        kb.button(text=category.title(language), callback_data=Idea(category=category.key))
+    kb.button(text=_("⬅ Back"), callback_data=Step(action=StepAction.NEXT))
     kb.adjust(2)
     return _("💡 Pick a theme for ideas:"), kb.as_markup()
 
@@ -391,16 +382,16 @@ def idea_examples(
     lines = [fill("<b>{title}</b>", title=category.title(language)), ""]
     for n, example in enumerate(category.examples):
         lines.append(fill("{n}. {text}", n=n + 1, text=example.text(language)))
-        kb.button(text=str(n + 1), callback_data=packed(Idea, category=category.key, n=n))
+        kb.button(text=str(n + 1), callback_data=Idea(category=category.key, n=n))
     lines += ["", _("Tap a number to use that prompt.")]
-    kb.button(text=_("⬅ Back"), callback_data=packed(Step, action=StepAction.IDEAS))
+    kb.button(text=_("⬅ Back"), callback_data=Step(action=StepAction.IDEAS))
     kb.adjust(len(category.examples), 1)
     return "\n".join(lines), kb.as_markup()
 
 
 def after_video(job_id: int) -> InlineKeyboardMarkup:
     kb = Keyboard()
-    kb.button(text=_("🔁 Again with the same settings"), callback_data=packed(Again, job=job_id))
-    kb.button(text=_("📁 My videos"), callback_data=packed(Menu, action=MenuAction.VIDEOS))
+    kb.button(text=_("🔁 Again with the same settings"), callback_data=Again(job=job_id))
+    kb.button(text=_("📁 My videos"), callback_data=Menu(action=MenuAction.VIDEOS))
     kb.adjust(1)
     return kb.as_markup()

@@ -16,7 +16,6 @@ from handlers.callbacks import (
     MenuAction,
     PickModel,
     SetParam,
-    packed,
 )
 from services.catalog import Mode, load_catalog
 from services.jobs import Draft, Status
@@ -433,7 +432,7 @@ async def test_group_chats_get_pointed_to_a_private_chat(h):
     await h.send("make me a video")
     await h.send("/balance")
     assert len(h.session.requests) == before
-    assert await h.press(packed(Menu, action=MenuAction.T2V), menu) is None  # answered, silently
+    assert await h.press(Menu(action=MenuAction.T2V).pack(), menu) is None  # answered, silently
     assert len(h.session.requests) == before + 1
     assert await h.jobs() == []
 
