@@ -8,44 +8,28 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from services.users import Users
 
 
-class UserMiddleware(BaseMiddleware):
-    """Puts `user` (services.users.User) and `i18n` into the handler data and runs the handler
-    in the user's language (the one stored, set from Telegram's on first contact, changed with
-    /language). Updates without a human sender (channel posts, bots) pass through without a
-    user, in the default language. One middleware, not aiogram's I18nMiddleware after ours:
-    every middleware layer is paid on every update (bench/updates.py)."""
+class UserMiddleware(I18nMiddleware):
+    """aiogram's I18nMiddleware whose locale is the user's: it knows the user (created on first
+    contact, `user` in the handler data) and runs the handler in the language stored for them
+    (set from Telegram's on first contact, changed with /language). Updates without a human
+    sender (channel posts, bots) pass through without a user, in the default language."""
 
     def __init__(self, users: Users, i18n: I18n) -> None:
+        super().__init__(i18n, middleware_key="")  # "": no extra key in the data
         self.users = users
-        self.i18n = i18n
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        locale = self.i18n.default_locale
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         sender = data.get("event_from_user")
-        if isinstance(sender, User) and not sender.is_bot:
-            user, _ = await self.users.touch(sender.id, sender.username, sender.language_code)
-            data["user"] = user
-            locale = user.language
-        data["i18n"] = self.i18n
-        # What `with i18n.context(), i18n.use_locale(locale)` does, without two generator
-        # context managers on every update.
-        current = I18n.set_current(self.i18n)
-        language = self.i18n.ctx_locale.set(locale)
-        try:
-            return await handler(event, data)
-        finally:
-            self.i18n.ctx_locale.reset(language)
-            I18n.reset_current(current)
+        if not isinstance(sender, User) or sender.is_bot:
+            return self.i18n.default_locale
+        user, _ = await self.users.touch(sender.id, sender.username, sender.language_code)
+        data["user"] = user
+        return user.language
 
 
 class ServicesMiddleware(BaseMiddleware):
