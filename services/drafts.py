@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -52,13 +51,11 @@ class Drafts:
         self.clock = clock
 
     async def stage_image(self, user_id: int, data: bytes, mime: str) -> int:
-        return await self.db.run(
-            lambda c: _insert(
-                c,
+        async with self.db.transaction() as tx:
+            return await tx.execute(
                 "INSERT INTO staged_images (user_id, mime, data, created_at) VALUES (?, ?, ?, ?)",
                 (user_id, mime, data, self.clock()),
             )
-        )
 
     async def image(self, image_id: int, user_id: int) -> bytes | None:
         value = await self.db.fetchval(
@@ -93,15 +90,13 @@ class Drafts:
             translation,
             self.clock(),
         )
-        draft_id = await self.db.run(
-            lambda c: _insert(
-                c,
+        async with self.db.transaction() as tx:
+            draft_id = await tx.execute(
                 "INSERT INTO drafts (user_id, mode, model_id, params, prompt, image_id,"
                 " image_uuid, prompt_sent, translation, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
-        )
         return StoredDraft(
             id=draft_id,
             user_id=user_id,
@@ -121,16 +116,13 @@ class Drafts:
         self, draft_id: int, user_id: int, prompt_sent: str | None, translation: str
     ) -> bool:
         """Switch an open card between the original prompt and its English translation."""
-        return await self.db.run(
-            lambda c: (
-                c.execute(
-                    "UPDATE drafts SET prompt_sent = ?, translation = ?"
-                    " WHERE id = ? AND user_id = ? AND status = 'open'",
-                    (prompt_sent, translation, draft_id, user_id),
-                ).rowcount
-                > 0
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE drafts SET prompt_sent = ?, translation = ?"
+                " WHERE id = ? AND user_id = ? AND status = 'open'",
+                (prompt_sent, translation, draft_id, user_id),
             )
-        )
+        return changed > 0
 
     async def get(self, draft_id: int, user_id: int) -> StoredDraft | None:
         """Only the user's own draft: another user's id reads as not found."""
@@ -140,16 +132,13 @@ class Drafts:
         return None if row is None else StoredDraft.from_row(row)
 
     async def cancel(self, draft_id: int, user_id: int) -> bool:
-        return await self.db.run(
-            lambda c: (
-                c.execute(
-                    "UPDATE drafts SET status = 'cancelled'"
-                    " WHERE id = ? AND user_id = ? AND status = 'open'",
-                    (draft_id, user_id),
-                ).rowcount
-                > 0
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE drafts SET status = 'cancelled'"
+                " WHERE id = ? AND user_id = ? AND status = 'open'",
+                (draft_id, user_id),
             )
-        )
+        return changed > 0
 
     async def cleanup(self, max_age: float = 2 * 86400) -> None:
         """Forget open cards and staged images older than `max_age` (start-up housekeeping)."""
@@ -160,7 +149,3 @@ class Drafts:
                 (cutoff,),
             )
             await tx.execute("DELETE FROM staged_images WHERE created_at < ?", (cutoff,))
-
-
-def _insert(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> int:
-    return int(conn.execute(sql, params).lastrowid or 0)

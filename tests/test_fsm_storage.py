@@ -17,15 +17,15 @@ def key(n: int) -> StorageKey:
 
 async def test_a_failed_write_is_tried_again_without_another_change(db):
     storage = SQLiteStorage(db, flush_interval=0.01, max_retry_wait=0.02)
-    real_run = db.run
+    real_transaction = db.transaction
     failures = [sqlite3.OperationalError("database is locked")] * 2
 
-    async def flaky(fn):
+    def flaky():
         if failures:
             raise failures.pop()
-        return await real_run(fn)
+        return real_transaction()
 
-    db.run = flaky
+    db.transaction = flaky
     await storage.set_state(key(1), "Wizard:prompt")  # the only change there will be
     for _ in range(300):
         if await db.fetchval("SELECT count(*) FROM fsm") == 1:
