@@ -21,7 +21,7 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bench.table import print_table
-from bot.app import build_dispatcher, build_services, freeze_startup_objects
+from bot.app import build_dispatcher, build_services
 from bot.settings import load_settings
 from services.billing import Kind
 from tests.recording_session import TOKEN, RecordingSession, recording_bot
@@ -122,7 +122,6 @@ async def measure(users: int, rounds: int) -> dict[str, float]:
             bot, _ = recording_bot()
             real = build_dispatcher(services)
             bare = bare_dispatcher()
-            freeze_startup_objects()  # as the bot does once it has started
             await drive(real, bot, 5, 1, 50_000)  # warm up both
             await drive(bare, bot, 5, 1, 50_000)
             results: dict[str, float] = {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -288,16 +287,6 @@ async def register_commands(bot: Bot, admin_ids: frozenset[int] = frozenset()) -
         log.warning("could not register the command list: %s", exc)
 
 
-def freeze_startup_objects() -> None:
-    """Exempt what start-up built from garbage collection: it lives as long as the process.
-    That is ~200,000 objects (aiogram's and pydantic's types and schemas, the routers, the
-    catalog), and every full collection walked them all: ~95 ms with the event loop stopped,
-    again and again under load. Frozen, a collection looks only at what updates allocate
-    (bench/updates.py measures with this, as the bot runs)."""
-    gc.collect()
-    gc.freeze()
-
-
 class StartupError(Exception):
     """A start-up problem an operator must fix, said in one line (never with a secret)."""
 
@@ -369,7 +358,6 @@ async def run(settings: Settings) -> None:
             name="catalog-check",
         )  # in the background: the first answer to users never waits for Runware's schemas
         background.add(check_task)
-        freeze_startup_objects()
         log.info("bot started; long polling")
 
     async def on_shutdown() -> None:
