@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import catalog, delivery, jobs, ledger, updates
+from bench import catalog, delivery, jobs, ledger, startup, updates
 from bench.table import print_table
 
 
@@ -25,6 +25,7 @@ def main() -> int:
         ("delivery", delivery),
         ("ledger", ledger),
         ("catalog", catalog),
+        ("startup", startup),
     ):
         print(f"running {name}...", file=sys.stderr, flush=True)
         rows += bench.run()
