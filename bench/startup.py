@@ -18,13 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.table import print_table
 from tests.fake_runware import RunwareServer
 from tests.fake_telegram import FakeTelegram
 
+ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "7777777777:BENCH-SECRET-TOKEN-abcdefghijklmnopq"
 KEY = "rw-BENCH-SECRET-KEY-0123456789abcdef"
 OWN_WORK_TARGET_S = 1.0
