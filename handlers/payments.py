@@ -30,16 +30,14 @@ from handlers.i18n import LOCALES_DIR
 from handlers.keyboard import Keyboard
 from handlers.render import escape, fill
 from handlers.screens import tokens
-from services.payments import (
+from services.errors import (
     AlreadyRefunded,
     CheckoutRefused,
-    Package,
     PaymentNotFound,
-    Payments,
     StarsRefundRefused,
     TokensSpent,
-    make_payload,
 )
+from services.payments import Package, Payments, make_payload
 from services.users import User
 from telegram_side import stars
 

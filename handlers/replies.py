@@ -11,13 +11,13 @@ from services.errors import (
     DomainError,
     DraftGone,
     GenerationPaused,
+    ImageRejected,
     InsufficientBalance,
     InvalidRequest,
     TooManyActiveJobs,
     UnknownModel,
     UnknownUser,
 )
-from services.images import ImageRejected
 
 
 def prompt_problem_text(problem: Problem) -> str:

@@ -40,9 +40,9 @@ from services.billing import Billing
 from services.catalog import Catalog, Mode, ValidParams
 from services.catalog import apply_choice as catalog_apply
 from services.drafts import Drafts
-from services.errors import DomainError
+from services.errors import DomainError, ImageRejected
 from services.ideas import Ideas
-from services.images import MAX_BYTES, ImageRejected, prepare_image
+from services.images import MAX_BYTES, prepare_image
 from services.jobs import JobService
 from services.payments import Payments
 from services.users import User

@@ -1,4 +1,7 @@
-"""The domain's own exceptions. Handlers map them to friendly, translated replies."""
+"""Every refusal the domain can give, in one hierarchy: `DomainError` and its kinds. The error
+router (handlers/errors.py) maps each to a text in the user's language (handlers/replies.py);
+a handler catches one itself only to answer in place. Failures of the services the bot talks to
+(Runware, the translator, Telegram) stay beside their clients; they are not refusals."""
 
 from __future__ import annotations
 
@@ -69,3 +72,45 @@ class DraftGone(DomainError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"draft {reason}")
         self.reason = reason  # "not_found" | "used" | "cancelled" | "image_expired"
+
+
+class ImageRejected(DomainError):
+    def __init__(self, reason: str, **details: object) -> None:
+        super().__init__(f"image refused: {reason} {details or ''}".strip())
+        self.reason = reason  # too_big | format | animated | corrupt | too_small
+        self.details = details
+
+
+class CheckoutRefused(DomainError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"checkout refused: {reason}")
+        self.reason = reason  # not_ours | currency | unknown_package | amount | payer
+
+
+class PaymentNotFound(DomainError):
+    pass
+
+
+class AlreadyRefunded(DomainError):
+    pass
+
+
+class StarsAlreadyRefunded(Exception):
+    """Raised by a `refund_stars` callback when Telegram says the charge was refunded before
+    (CHARGE_ALREADY_REFUNDED): the Stars are back with the user, so the refund is completed."""
+
+
+class StarsRefundRefused(DomainError):
+    """Raised by a `refund_stars` callback when Telegram refused the refund for good (not a
+    network fault, after which the refund may or may not have happened)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Telegram refused the refund: {reason}")
+        self.reason = reason
+
+
+class TokensSpent(DomainError):
+    def __init__(self, have: int, need: int) -> None:
+        super().__init__(f"the user has {have} of the {need} tokens bought")
+        self.have = have
+        self.need = need

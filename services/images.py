@@ -12,20 +12,13 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from services.errors import DomainError
+from services.errors import ImageRejected
 
 MAX_BYTES = 10 * 1024 * 1024
 MIN_SIDE = 300
 MAX_SIDE = 2048
 MAX_PIXELS = 60_000_000  # a decompression bomb is refused before it is decoded
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-
-
-class ImageRejected(DomainError):
-    def __init__(self, reason: str, **details: object) -> None:
-        super().__init__(f"image refused: {reason} {details or ''}".strip())
-        self.reason = reason  # too_big | format | animated | corrupt | too_small
-        self.details = details
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 
 from services.billing import Billing, Kind
 from services.db import Database
-from services.errors import DomainError
+from services.errors import (
+    AlreadyRefunded,
+    CheckoutRefused,
+    PaymentNotFound,
+    StarsAlreadyRefunded,
+    StarsRefundRefused,
+    TokensSpent,
+)
 
 PAYLOAD_RE = re.compile(r"^buy:(\d{1,9}):(\d{1,9}):(\d{1,20})$")
 
@@ -55,41 +62,6 @@ def parse_payload(text: str) -> Payload | None:
     if match is None:
         return None
     return Payload(int(match[1]), int(match[2]), int(match[3]))
-
-
-class CheckoutRefused(DomainError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"checkout refused: {reason}")
-        self.reason = reason  # not_ours | currency | unknown_package | amount | payer
-
-
-class PaymentNotFound(DomainError):
-    pass
-
-
-class AlreadyRefunded(DomainError):
-    pass
-
-
-class StarsAlreadyRefunded(Exception):
-    """Raised by a `refund_stars` callback when Telegram says the charge was refunded before
-    (CHARGE_ALREADY_REFUNDED): the Stars are back with the user, so the refund is completed."""
-
-
-class StarsRefundRefused(DomainError):
-    """Raised by a `refund_stars` callback when Telegram refused the refund for good (not a
-    network fault, after which the refund may or may not have happened)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"Telegram refused the refund: {reason}")
-        self.reason = reason
-
-
-class TokensSpent(DomainError):
-    def __init__(self, have: int, need: int) -> None:
-        super().__init__(f"the user has {have} of the {need} tokens bought")
-        self.have = have
-        self.need = need
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import TransactionPartnerUser
 
-from services.payments import (
-    Payment,
-    Payments,
-    StarPayment,
-    StarsAlreadyRefunded,
-    StarsRefundRefused,
-)
+from services.errors import StarsAlreadyRefunded, StarsRefundRefused
+from services.payments import Payment, Payments, StarPayment
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,8 @@ import io
 import pytest
 from PIL import Image
 
-from services.images import MAX_BYTES, ImageRejected, prepare_image
+from services.errors import ImageRejected
+from services.images import MAX_BYTES, prepare_image
 from tests.images import image_bytes
 
 
