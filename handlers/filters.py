@@ -58,16 +58,21 @@ class CommandOrPayment(Filter):
 class Tapped(CallbackQueryFilter):
     """`CallbackData.filter()` that looks at the prefix before parsing. aiogram's own parses
     every button's data against every handler in turn and raises (and catches) an exception
-    for each mismatch; a tap on a wizard button used to pay for seven of them."""
+    for each mismatch; a tap on a wizard button used to pay for seven of them. With `actions`,
+    only buttons whose `action` is one of them: one small handler per action."""
 
-    def __init__(self, callback_data: type[CallbackData]) -> None:
+    def __init__(self, callback_data: type[CallbackData], *actions: Any) -> None:
         super().__init__(callback_data=callback_data)
         self.head = callback_data.__prefix__ + callback_data.__separator__
+        self.actions = frozenset(actions)
 
     async def __call__(self, query: CallbackQuery) -> Literal[False] | dict[str, Any]:
         if not (query.data or "").startswith(self.head):
             return False
-        return await super().__call__(query)
+        parsed = await super().__call__(query)
+        if parsed and self.actions and parsed["callback_data"].action not in self.actions:
+            return False
+        return parsed
 
 
 class TappedAny(Filter):
