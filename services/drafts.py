@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from services.catalog import Mode
-from services.db import Database, Row
-from services.jobs import Clock
+from services.db import Database, Row, Tx
+from services.errors import DraftGone
+
+Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,34 @@ class Drafts:
             "SELECT * FROM drafts WHERE id = ? AND user_id = ?", (draft_id, user_id)
         )
         return None if row is None else StoredDraft.from_row(row)
+
+    async def for_job(self, draft_id: int, user_id: int) -> tuple[StoredDraft, bytes | None]:
+        """The user's open card and its staged photo, to become a job. Raises DraftGone:
+        not_found (or another user's), used, cancelled, image_expired."""
+        stored = await self.get(draft_id, user_id)
+        if stored is None:
+            raise DraftGone("not_found")
+        if stored.status != "open":
+            raise DraftGone(stored.status)
+        image = None
+        if stored.image_id is not None:
+            image = await self.image(stored.image_id, user_id)
+        if stored.mode is Mode.I2V and image is None and stored.image_uuid is None:
+            raise DraftGone("image_expired")
+        return stored, image
+
+    async def use(self, tx: Tx, draft_id: int) -> None:
+        """First in the transaction that creates the job: the card is used up, once. Raises
+        DraftGone("used") when another tap got there first (the transaction then rolls back)."""
+        used = await tx.execute(
+            "UPDATE drafts SET status = 'used' WHERE id = ? AND status = 'open'", (draft_id,)
+        )
+        if not used:
+            raise DraftGone("used")
+
+    async def link(self, tx: Tx, draft_id: int, job_id: int) -> None:
+        """Last in that transaction: the card points at the job it became."""
+        await tx.execute("UPDATE drafts SET job_id = ? WHERE id = ?", (job_id, draft_id))
 
     async def cancel(self, draft_id: int, user_id: int) -> bool:
         async with self.db.transaction() as tx:

@@ -19,8 +19,8 @@ from typing import Any
 from services.billing import Billing
 from services.catalog import Catalog, Mode, Problem, ValidParams, check_prompt
 from services.db import Database, Row, Tx
+from services.drafts import Drafts
 from services.errors import (
-    DraftGone,
     GenerationPaused,
     IllegalTransition,
     InvalidRequest,
@@ -163,6 +163,7 @@ class JobService:
         self.catalog = catalog
         self.max_active_per_user = max_active_per_user
         self.clock = clock
+        self.drafts = Drafts(db, clock=clock)  # the cards a job is made from: their owner
         self._listeners: list[Callable[[], None]] = []
 
     def on_created(self, listener: Callable[[], None]) -> None:
@@ -210,43 +211,25 @@ class JobService:
         """Generate from a confirmation card: the card is used up in the same transaction that
         creates and charges the job, so a second tap (or an old card) never makes a second job.
         Raises DraftGone besides the refusals of create(); a refusal leaves the card usable."""
-        stored = await self.db.fetchone(
-            "SELECT * FROM drafts WHERE id = ? AND user_id = ?", (draft_id, user_id)
-        )
-        if stored is None:
-            raise DraftGone("not_found")
-        if stored["status"] != "open":
-            raise DraftGone(stored["status"])
-        image = None
-        if stored["image_id"] is not None:
-            value = await self.db.fetchval(
-                "SELECT data FROM staged_images WHERE id = ?", (stored["image_id"],)
-            )
-            image = bytes(value) if value is not None else None
-        if stored["mode"] == Mode.I2V.value and image is None and stored["image_uuid"] is None:
-            raise DraftGone("image_expired")
-        sent = stored["prompt_sent"]
+        stored, image = await self.drafts.for_job(draft_id, user_id)
+        sent = stored.prompt_sent
         draft = Draft(
             user_id=user_id,
             chat_id=user_id,
-            mode=Mode(stored["mode"]),
-            model_id=stored["model_id"],
-            params=json.loads(stored["params"]),
-            prompt=sent or stored["prompt"],
+            mode=stored.mode,
+            model_id=stored.model_id,
+            params=stored.params,
+            prompt=sent or stored.prompt,
             image=image,
-            image_uuid=stored["image_uuid"],
-            prompt_original=stored["prompt"] if sent else None,
+            image_uuid=stored.image_uuid,
+            prompt_original=stored.prompt if sent else None,
         )
         params, prompt = self.check(draft)
         await self._refuse_if_paused()
         async with self.db.transaction() as tx:
-            used = await tx.execute(
-                "UPDATE drafts SET status = 'used' WHERE id = ? AND status = 'open'", (draft_id,)
-            )
-            if not used:
-                raise DraftGone("used")
+            await self.drafts.use(tx, draft_id)
             job = await self._insert(tx, draft, params, prompt, progress_message_id)
-            await tx.execute("UPDATE drafts SET job_id = ? WHERE id = ?", (job.id, draft_id))
+            await self.drafts.link(tx, draft_id, job.id)
         self._created()
         return job
 
@@ -394,6 +377,25 @@ class JobService:
                 "UPDATE jobs SET lease_owner = NULL, lease_until = NULL, next_at = ?"
                 " WHERE id = ? AND lease_owner = ?",
                 (self.clock() + delay, job_id, owner),
+            )
+
+    async def release_leases(self, owner: str) -> None:
+        """Every job `owner` holds, free for the next runner at once (a clean stop)."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?",
+                (owner,),
+            )
+
+    async def record_polls(self, polled: list[tuple[int, int | None, float]]) -> None:
+        """One poll round's answers for jobs still generating: (job id, progress, next poll at),
+        in one transaction."""
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE jobs SET progress = ?, poll_count = poll_count + 1, next_at = ?,"
+                " updated_at = ? WHERE id = ? AND status = 'submitted'",
+                [(progress, next_at, now, job_id) for job_id, progress, next_at in polled],
             )
 
     # --- moves --------------------------------------------------------------------------------

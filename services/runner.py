@@ -143,11 +143,7 @@ class JobRunner:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        async with self.jobs.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?",
-                (self.owner,),
-            )
+        await self.jobs.release_leases(self.owner)
 
     async def drain(self, limit: float | None = None) -> None:
         """Wait for the tasks started so far (tests use it after step())."""
@@ -382,13 +378,8 @@ class JobRunner:
                 self.options.max_poll_interval,
                 self.options.first_poll * self.options.poll_growth ** (job.poll_count + 1),
             )
-            rows.append((progress, now + interval, now, job.id))
-        async with self.jobs.db.transaction() as tx:
-            await tx.executemany(
-                "UPDATE jobs SET progress = ?, poll_count = poll_count + 1, next_at = ?,"
-                " updated_at = ? WHERE id = ? AND status = 'submitted'",
-                rows,
-            )
+            rows.append((job.id, progress, now + interval))
+        await self.jobs.record_polls(rows)
 
     def _show_progress_round(self, jobs: list[Job]) -> None:
         """Progress is best effort: one round at a time, never holding up the loop."""
