@@ -1,0 +1,189 @@
+"""Running the bot: /stats, /models, /pause, /resume."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiogram.filters import CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers.admin.shared import usage
+from handlers.render import Markup, fill
+from handlers.texts import TEXT_LIMIT, utf16_len
+from services.admin import Admin
+from services.catalog import Catalog
+from services.catalog_check import CatalogChecker
+from services.jobs import JobService
+
+
+async def cmd_stats(
+    message: Message, command: CommandObject, admin: Admin, catalog: Catalog
+) -> None:
+    if command.args:
+        await message.answer(usage("stats"))
+        return
+    s = await admin.stats()
+    per_usd = f"{s.tokens_per_usd:.1f}" if s.tokens_per_usd is not None else "—"
+    lines = [
+        _("📊 <b>Stats</b>"),
+        _("Users: {total} · active in 7 days: {active}").format(total=s.users, active=s.active_7d),
+        _("Jobs by status: {jobs}").format(
+            jobs=", ".join(f"{k} {v}" for k, v in sorted(s.jobs_by_status.items())) or "—"
+        ),
+        _("Jobs by model: {jobs}").format(
+            jobs=", ".join(f"{k} {v}" for k, v in s.jobs_by_model.items()) or "—"
+        ),
+        _(
+            "Delivered: as video {video} · as a link {link} · user unreachable {blocked} · "
+            "not sent {unsent}"
+        ).format(
+            video=s.delivered_as.get("video", 0),
+            link=s.delivered_as.get("link", 0),
+            blocked=s.delivered_as.get("blocked", 0),
+            unsent=s.delivered_as.get("unsent", 0),
+        ),
+        _("Tokens credited: {credited} · taken back: {debited}").format(
+            credited=s.tokens_credited, debited=s.tokens_debited
+        ),
+        _(
+            "Tokens spent on videos: {spent} (charged {charged}, refunded {refunded} in {refunds} "
+            "refunds)"
+        ).format(
+            spent=s.tokens_spent,
+            charged=s.tokens_charged,
+            refunded=s.tokens_refunded,
+            refunds=s.refunds,
+        ),
+        _("Runware cost: ${usd} · tokens per USD: {per_usd}").format(
+            usd=f"{s.usd_cost:.2f}", per_usd=per_usd
+        ),
+    ]
+    costs = await admin.model_costs()
+    if costs:
+        lines += ["", _("<b>Per model</b> (jobs · tokens charged · USD spent · margin):")]
+        for cost in costs.values():
+            lines.append(
+                fill(
+                    "{name}: {jobs} · {tokens} · ${usd} · {margin}",
+                    name=catalog.name_of(cost.model_id),
+                    jobs=cost.jobs,
+                    tokens=cost.tokens,
+                    usd=f"{cost.usd:.2f}",
+                    margin=_margin(catalog, cost.tokens, cost.usd),
+                )
+            )
+    await message.answer("\n".join(lines))
+
+
+def _margin(catalog: Catalog, tokens: int, usd: float) -> str:
+    """Revenue of the tokens (at the catalog's USD per token) over Runware's cost."""
+    if usd <= 0 or tokens <= 0:
+        return "—"
+    return f"×{tokens * catalog.pricing.usd_per_token / usd:.2f}"
+
+
+async def cmd_models(
+    message: Message,
+    command: CommandObject,
+    admin: Admin,
+    catalog: Catalog,
+    checker: CatalogChecker,
+) -> None:
+    """Each model's state in the live check, its token price, Runware's cost and the margin."""
+    if command.args:
+        await message.answer(usage("models"))
+        return
+    costs = await admin.model_costs()
+    when = (
+        datetime.fromtimestamp(checker.last_check, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        if checker.last_check
+        else _("never")
+    )
+    lines = [_("🎞 <b>Models</b> · last check: {when}").format(when=when)]
+    if checker.last_error:
+        lines.append(fill(_("Last check problem: {error}"), error=checker.last_error))
+    for model in catalog.models:
+        mode = model.modes[0]
+        state = checker.states.get(model.id)
+        if model.id in catalog.live.retired:
+            status = _("retired")
+        elif catalog.live.is_suspended(model.id):
+            until, why = catalog.live.suspended[model.id]
+            status = fill(
+                _("withdrawn until {time}: {why}"),
+                time=datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC"),
+                why=why,
+            )
+        elif model.id in catalog.live.unusable:
+            status = fill(_("hidden: {why}"), why=catalog.live.unusable[model.id])
+        else:
+            status = _("live")
+        choice = catalog.default_choice(model, mode) if catalog.is_live(model.id) else None
+        price = f"{choice.price} ({mode.value}, {choice.duration} s)" if choice else "—"
+        cost = costs.get(model.id)
+        known = cost.usd_per_job if cost else None
+        dry = state.usd_cost if state else None
+        usd = (
+            f"${known:.3f}/job"
+            if known is not None
+            else (f"${dry:.3f} (dry run)" if dry is not None else "—")
+        )
+        margin = _margin(catalog, cost.tokens, cost.usd) if cost and cost.usd else "—"
+        estimate = "" if model.price.documented else _(" (price estimated)")
+        lines.append(
+            fill(
+                "\n<b>{name}</b> <code>{id}</code>: {status}\n",
+                name=model.name,
+                id=model.id,
+                status=Markup(status),  # built above, values escaped there
+            )
+            + fill(
+                _("tokens: {price}{estimate} · Runware: {usd} · margin {margin}"),
+                price=price,
+                estimate=estimate,
+                usd=usd,
+                margin=margin,
+            )
+        )
+        for item in catalog.live.withdrawn.get(model.id, [])[:5]:
+            lines.append(fill("  − {what}", what=item.describe()[:200]))
+    for text in chunks(lines):
+        await message.answer(text)
+
+
+def chunks(lines: list[str], limit: int = TEXT_LIMIT) -> list[str]:
+    """Lines joined into messages of at most `limit` UTF-16 units (tags included, so the text
+    Telegram counts is shorter), split between lines only: a cut inside a line could cut an HTML
+    tag, and Telegram refuses the whole message. Every line here is far shorter than a message."""
+    out: list[str] = []
+    current = ""
+    for line in lines:
+        if current and utf16_len(current) + 1 + utf16_len(line) > limit:
+            out.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        out.append(current)
+    return out
+
+
+async def cmd_pause(message: Message, command: CommandObject, jobs: JobService) -> None:
+    if command.args:
+        await message.answer(usage("pause"))
+        return
+    if await jobs.pause("admin"):
+        await message.answer(_("⏸ Paused: new generations are refused; running ones finish."))
+    else:
+        await message.answer(_("Already paused ({reason}).").format(reason=await jobs.paused()))
+
+
+async def cmd_resume(message: Message, command: CommandObject, jobs: JobService) -> None:
+    if command.args:
+        await message.answer(usage("resume"))
+        return
+    if await jobs.resume():
+        await message.answer(_("▶️ Resumed: new generations are accepted."))
+    else:
+        await message.answer(_("Generation was not paused."))
