@@ -119,54 +119,73 @@ def item_keyboard(job: Job, page: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-async def on_gallery(
-    callback: CallbackQuery,
-    callback_data: Gallery,
-    jobs: JobService,
-    catalog: Catalog,
-    user: User,
-) -> None:
-    action = callback_data.action
-    if action is GalleryAction.PAGE:
-        await callback.answer()
-        await show_page(callback, jobs, catalog, user, callback_data.page)
-        return
+async def _own_item(
+    callback: CallbackQuery, callback_data: Gallery, jobs: JobService, user: User
+) -> tuple[Job, Message] | None:
+    """The user's own video and the screen it was tapped on; None (answered) otherwise: another
+    user's id reads as not found."""
     job = await jobs.get_for_user(callback_data.job, user.id)
     if job is None:
         await callback.answer(_("Not found."), show_alert=True)
+        return None
+    await callback.answer()
+    if not isinstance(callback.message, Message):
+        return None
+    return job, callback.message
+
+
+async def on_page(
+    callback: CallbackQuery, callback_data: Gallery, jobs: JobService, catalog: Catalog, user: User
+) -> None:
+    await callback.answer()
+    await show_page(callback, jobs, catalog, user, callback_data.page)
+
+
+async def on_open(
+    callback: CallbackQuery, callback_data: Gallery, jobs: JobService, catalog: Catalog, user: User
+) -> None:
+    found = await _own_item(callback, callback_data, jobs, user)
+    if found is not None:
+        await open_item(found[1], found[0], catalog, callback_data.page)
+
+
+async def on_delete(
+    callback: CallbackQuery, callback_data: Gallery, jobs: JobService, user: User
+) -> None:
+    """Asks first: deleting cannot be undone."""
+    found = await _own_item(callback, callback_data, jobs, user)
+    if found is None:
         return
-    message = callback.message if isinstance(callback.message, Message) else None
-    if message is None:
-        await callback.answer()
+    job, message = found
+    kb = Keyboard()
+    kb.button(
+        text=_("🗑 Yes, delete"),
+        callback_data=Gallery(
+            action=GalleryAction.CONFIRM_DELETE, job=job.id, page=callback_data.page
+        ),
+    )
+    kb.button(
+        text=_("Keep it"),
+        callback_data=Gallery(action=GalleryAction.PAGE, page=callback_data.page),
+    )
+    kb.adjust(1)
+    await message.answer(
+        _("Delete video #{job} from your gallery? This can't be undone.").format(job=job.id),
+        reply_markup=kb.as_markup(),
+    )
+
+
+async def on_confirm_delete(
+    callback: CallbackQuery, callback_data: Gallery, jobs: JobService, catalog: Catalog, user: User
+) -> None:
+    if await jobs.get_for_user(callback_data.job, user.id) is None:
+        await callback.answer(_("Not found."), show_alert=True)
         return
-    if action is GalleryAction.OPEN:
-        await callback.answer()
-        await open_item(message, job, catalog, callback_data.page)
-    elif action is GalleryAction.DELETE:
-        await callback.answer()
-        kb = Keyboard()
-        kb.button(
-            text=_("🗑 Yes, delete"),
-            callback_data=Gallery(
-                action=GalleryAction.CONFIRM_DELETE, job=job.id, page=callback_data.page
-            ),
-        )
-        kb.button(
-            text=_("Keep it"),
-            callback_data=Gallery(action=GalleryAction.PAGE, page=callback_data.page),
-        )
-        kb.adjust(1)
-        await message.answer(
-            _("Delete video #{job} from your gallery? This can't be undone.").format(job=job.id),
-            reply_markup=kb.as_markup(),
-        )
-    else:
-        if await jobs.hide(job.id, user.id):
-            await callback.answer(_("Deleted."))
-        else:
-            await callback.answer(_("Only finished videos can be deleted."), show_alert=True)
-            return
-        await show_page(callback, jobs, catalog, user, callback_data.page)
+    if not await jobs.hide(callback_data.job, user.id):
+        await callback.answer(_("Only finished videos can be deleted."), show_alert=True)
+        return
+    await callback.answer(_("Deleted."))
+    await show_page(callback, jobs, catalog, user, callback_data.page)
 
 
 async def open_item(message: Message, job: Job, catalog: Catalog, page: int) -> None:
@@ -185,5 +204,9 @@ async def open_item(message: Message, job: Job, catalog: Catalog, page: int) -> 
 
 def setup() -> Router:
     router = Router(name="gallery")
-    router.callback_query.register(on_gallery, Tapped(Gallery))
+    tap = router.callback_query.register
+    tap(on_page, Tapped(Gallery, GalleryAction.PAGE))
+    tap(on_open, Tapped(Gallery, GalleryAction.OPEN))
+    tap(on_delete, Tapped(Gallery, GalleryAction.DELETE))
+    tap(on_confirm_delete, Tapped(Gallery, GalleryAction.CONFIRM_DELETE))
     return router

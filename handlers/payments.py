@@ -21,7 +21,6 @@ from aiogram.types import (
     Message,
     PreCheckoutQuery,
 )
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.callbacks import Menu, MenuAction
@@ -29,10 +28,12 @@ from handlers.filters import CommandOrPayment, Tapped
 from handlers.i18n import LOCALES_DIR
 from handlers.keyboard import Keyboard
 from handlers.render import escape, fill
+from handlers.replies import domain_error_text
 from handlers.screens import tokens
 from services.errors import (
     AlreadyRefunded,
     CheckoutRefused,
+    DomainError,
     PaymentNotFound,
     StarsRefundRefused,
     TokensSpent,
@@ -184,50 +185,42 @@ async def cmd_paysupport(message: Message, user: User) -> None:
 # --- admins --------------------------------------------------------------------------------------
 
 
+def refund_problem_text(exc: Exception, charge: str) -> str:
+    """Why /refundstars did nothing (or may have done it: Telegram did not answer)."""
+    if isinstance(exc, PaymentNotFound):
+        return fill(_("No payment {charge}."), charge=charge)
+    if isinstance(exc, AlreadyRefunded):
+        return _("This payment was refunded before; nothing changed.")
+    if isinstance(exc, TokensSpent):
+        return _(
+            "The user has spent the tokens: {have} of {need} left. Nothing was refunded; add "
+            "<code>force</code> to refund the Stars and take what is left."
+        ).format(have=exc.have, need=exc.need)
+    if isinstance(exc, StarsRefundRefused):
+        return fill(_("Telegram refused the refund: {error}. Nothing changed."), error=exc.reason)
+    if isinstance(exc, DomainError):
+        return domain_error_text(exc)
+    return _(
+        "Telegram did not answer, so the refund may or may not have gone through. It is "
+        "marked pending: run the same command again to complete it."
+    )
+
+
 async def cmd_refundstars(
-    message: Message,
-    command: CommandObject,
-    payments: Payments,
-    bot: Bot,
-    user: User,
-    i18n: I18n,
+    message: Message, command: CommandObject, payments: Payments, bot: Bot, user: User
 ) -> None:
+    """/refundstars <charge id> [force]: the Stars back to the payer, the tokens taken back."""
     parts = (command.args or "").split()
     force = len(parts) == 2 and parts[1].lower() == "force"
     if len(parts) not in (1, 2) or (len(parts) == 2 and not force):
         await message.answer(fill(_("Usage: {usage}"), usage="/refundstars <charge id> [force]"))
         return
-
     try:
         done = await payments.refund(
             parts[0], user.id, force=force, refund_stars=stars.refunder(bot)
         )
-    except PaymentNotFound:
-        await message.answer(fill(_("No payment {charge}."), charge=parts[0]))
-        return
-    except AlreadyRefunded:
-        await message.answer(_("This payment was refunded before; nothing changed."))
-        return
-    except TokensSpent as exc:
-        await message.answer(
-            _(
-                "The user has spent the tokens: {have} of {need} left. Nothing was refunded; add "
-                "<code>force</code> to refund the Stars and take what is left."
-            ).format(have=exc.have, need=exc.need)
-        )
-        return
-    except (TelegramNetworkError, TelegramServerError):
-        await message.answer(
-            _(
-                "Telegram did not answer, so the refund may or may not have gone through. It is "
-                "marked pending: run the same command again to complete it."
-            )
-        )
-        return
-    except StarsRefundRefused as exc:
-        await message.answer(
-            fill(_("Telegram refused the refund: {error}. Nothing changed."), error=exc.reason)
-        )
+    except (DomainError, TelegramNetworkError, TelegramServerError) as exc:
+        await message.answer(refund_problem_text(exc, parts[0]))
         return
     await message.answer(
         _("Stars refunded; {taken} taken back. The user's balance: {balance}.").format(
