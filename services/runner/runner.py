@@ -16,18 +16,25 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Coroutine
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from services.catalog import Catalog, ValidParams, video_task
 from services.catalog_check import CatalogChecker
 from services.jobs import Clock, Job, JobService, Status
+from services.runner.contracts import (
+    ACCOUNT_ERRORS,
+    PROVIDER_PAUSE,
+    Messenger,
+    RunnerOptions,
+    error_text,
+)
+from services.runner.courier import Courier
+from services.runner.health import ProviderHealth
 from services.runware import (
     ErrorClass,
     Failed,
     Processing,
     RunwareClient,
-    RunwareError,
     RunwareFailure,
     Succeeded,
     VideoRequest,
@@ -36,58 +43,7 @@ from services.runware import (
 
 log = logging.getLogger(__name__)
 
-PROVIDER_PAUSE = "provider"
-ACCOUNT_ERRORS = (ErrorClass.AUTH, ErrorClass.OUT_OF_CREDIT)
 RETRY_ON_SUBMIT = (ErrorClass.TRANSIENT, ErrorClass.PROTOCOL)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    delivered_as: Literal["video", "link", "blocked", "unsent"]
-    file_id: str | None = None
-
-
-class VideoUnavailable(Exception):
-    """The finished video cannot be fetched (e.g. its URL answers 404): refund the job."""
-
-
-class Messenger(Protocol):
-    async def show_progress(self, job: Job) -> int | None:
-        """Show or update the job's status message; returns its id when a new one was sent."""
-
-    async def deliver(self, job: Job) -> Delivery:
-        """Send the finished video. Raises VideoUnavailable, or anything else to retry later."""
-
-    async def give_up(self, job: Job) -> Delivery:
-        """Every attempt at sending the video failed: send its link instead (or find the chat
-        unreachable). Raises when even that cannot be sent now."""
-
-    async def tell_failed(self, job: Job) -> None:
-        """Tell the user, in plain words, that the job failed and the tokens are back."""
-
-    async def alert_admins(self, text: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class RunnerOptions:
-    tick: float = 1.0  # seconds between steps when nothing wakes the runner
-    first_poll: float = 5.0  # after submitting
-    poll_growth: float = 1.5
-    max_poll_interval: float = 10.0
-    max_job_age: float = 30 * 60.0  # then the job fails with a refund
-    submit_concurrency: int = 4
-    delivery_concurrency: int = 4
-    lease: float = 300.0  # a crashed runner's job is taken over after this long
-    submit_retry_delay: float = 10.0  # doubled per attempt
-    max_submit_attempts: int = 5
-    delivery_retry_delay: float = 5.0
-    max_delivery_attempts: int = 8
-    admin_alert_interval: float = 600.0
-    probe_interval: float = 300.0
-    poll_limit: int = 5000  # jobs per poll round
-    result_ttl: int | None = 72 * 3600  # seconds Runware keeps the video URL (the link fallback)
-    upstream_streak: int = 3  # provider failures in a row that withdraw a model for a while
-    upstream_pause: float = 30 * 60.0
 
 
 class JobRunner:
@@ -118,9 +74,10 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
-        self._last_alert = float("-inf")
-        self._next_probe = 0.0
-        self._upstream: dict[str, int] = {}  # model id -> provider failures in a row
+        self.health = ProviderHealth(
+            jobs, runware, catalog, messenger, self.options, checker=checker, clock=clock
+        )
+        self.courier = Courier(jobs, messenger, self.options, self.owner, self._fail)
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -176,7 +133,7 @@ class JobRunner:
 
     async def step(self) -> None:
         await self._expire()
-        await self._probe()
+        await self.health.probe()
         await self._start_submits()
         self._start_poll()
         await self._start_deliveries()
@@ -213,7 +170,7 @@ class JobRunner:
         claimed = await self.jobs.claim((Status.SUCCEEDED,), self.owner, self.options.lease, free)
         for job in claimed:
             self._delivering += 1
-            self._spawn(self._guard(self._deliver(job), "_delivering"), f"deliver-{job.id}")
+            self._spawn(self._guard(self.courier.deliver(job), "_delivering"), f"deliver-{job.id}")
 
     async def _start_notices(self) -> None:
         if self._stopping.is_set():
@@ -222,7 +179,7 @@ class JobRunner:
             (Status.FAILED,), self.owner, self.options.lease, 20, notified=0
         )
         for job in claimed:
-            self._spawn(self._notify(job), f"notice-{job.id}")
+            self._spawn(self.courier.notify(job), f"notice-{job.id}")
 
     async def _guard(self, work: Awaitable[None], counter: str) -> None:
         try:
@@ -317,10 +274,7 @@ class JobRunner:
             await self.jobs.release(job.id, self.owner, delay=delay)
             return
         await self._fail(job, error.error_class.value, error_text(error))
-        if error.error_class in ACCOUNT_ERRORS:
-            await self._provider_down(exc)
-        await self._model_gone(job, error)
-        await self._count_upstream(job, error)
+        await self.health.job_failed(job, exc)
 
     # --- polling ------------------------------------------------------------------------------
 
@@ -333,7 +287,7 @@ class JobRunner:
         except RunwareFailure as exc:
             log.warning("poll of %d jobs failed: %s", len(due), exc.error.describe())
             if exc.error.error_class in ACCOUNT_ERRORS:
-                await self._provider_down(exc)
+                await self.health.provider_down(exc)
             await self._record_polls([(job, job.progress) for job in due])
             return
         now = self.clock()
@@ -352,14 +306,11 @@ class JobRunner:
                     next_at=0,
                 )
                 log.info("job %d ready (cost %s USD)", job.id, result.cost)
-                self._upstream.pop(job.model_id, None)
+                self.health.job_succeeded(job)
             elif isinstance(result, Failed):
                 error = result.error
                 await self._fail(job, error.error_class.value, error_text(error))
-                if error.error_class in ACCOUNT_ERRORS:
-                    await self._provider_down(RunwareFailure(error))
-                await self._model_gone(job, error)
-                await self._count_upstream(job, error)
+                await self.health.job_failed(job, RunwareFailure(error))
             else:
                 progress = result.progress if isinstance(result, Processing) else None
                 still.append((job, progress if progress is not None else job.progress))
@@ -405,52 +356,6 @@ class JobRunner:
         if message_id is not None and message_id != job.progress_message_id:
             await self.jobs.update(job, progress_message_id=message_id)
 
-    # --- delivering ---------------------------------------------------------------------------
-
-    async def _deliver(self, job: Job) -> None:
-        await self.jobs.update(job, delivery_attempts=job.delivery_attempts + 1)
-        try:
-            delivery = await self.messenger.deliver(job)
-        except VideoUnavailable as exc:
-            await self._fail(job, "video_unavailable", str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - any delivery fault: retried, then a link
-            attempts = job.delivery_attempts + 1
-            if attempts < self.options.max_delivery_attempts:
-                delay = min(600.0, self.options.delivery_retry_delay * 2 ** (attempts - 1))
-                log.warning("job %d: delivery failed (%r); again in %.0fs", job.id, exc, delay)
-                await self.jobs.release(job.id, self.owner, delay=delay)
-                return
-            log.error("job %d: the video could not be sent in %d attempts: %r", job.id, attempts,
-                      exc)  # fmt: skip
-            found = await self._give_up(job, attempts)
-            if found is None:
-                return
-            delivery = found
-        await self.jobs.move(
-            job, Status.DELIVERED, file_id=delivery.file_id, delivered_as=delivery.delivered_as
-        )
-        log.info("job %d delivered as %s", job.id, delivery.delivered_as)
-
-    async def _give_up(self, job: Job, attempts: int) -> Delivery | None:
-        """The link instead of the video. While even a message cannot be sent, a few more tries
-        (None: released for later); past them the job is kept as ready ("unsent": the gallery
-        has it, /stats counts it) and the admins' log says so."""
-        await self.jobs.update(job, delivery_attempts=attempts + 1)
-        try:
-            return await self.messenger.give_up(job)
-        except Exception as exc:  # noqa: BLE001 - Telegram unreachable for now
-            if attempts + 1 < 2 * self.options.max_delivery_attempts:
-                delay = min(600.0, self.options.delivery_retry_delay * 2 ** (attempts - 1))
-                log.warning("job %d: its link could not be sent (%r); again in %.0fs", job.id,
-                            exc, delay)  # fmt: skip
-                await self.jobs.release(job.id, self.owner, delay=delay)
-                return None
-            log.error("job %d: neither the video nor its link could be sent: %r", job.id, exc)
-            return Delivery("unsent")
-
-    # --- failing ------------------------------------------------------------------------------
-
     async def _fail(self, job: Job, error_class: str, message: str) -> None:
         failed = await self.jobs.fail(job, error_class, message)
         if failed is not None:
@@ -462,99 +367,3 @@ class JobRunner:
                 job.tokens,
             )
             self.wake()
-
-    async def _notify(self, job: Job) -> None:
-        # Attempts at telling the user are counted in delivery_attempts: a failed job is never
-        # delivered, so the counter is free for its notice.
-        try:
-            await self.messenger.tell_failed(job)
-        except Exception as exc:  # noqa: BLE001 - retried a few times, then given up
-            log.warning("job %d: could not tell the user about the failure: %r", job.id, exc)
-            if job.delivery_attempts + 1 < self.options.max_delivery_attempts:
-                await self.jobs.update(job, delivery_attempts=job.delivery_attempts + 1)
-                await self.jobs.release(job.id, self.owner, delay=self.options.delivery_retry_delay)
-                return
-        await self.jobs.update(job, notified=1, lease_owner=None, lease_until=None)
-
-    # --- our Runware account ------------------------------------------------------------------
-
-    async def _provider_down(self, exc: RunwareFailure) -> None:
-        """Auth or credit trouble: stop submitting, tell the admins (not too often)."""
-        paused = await self.jobs.pause(PROVIDER_PAUSE)
-        now = self.clock()
-        self._next_probe = now + self.options.probe_interval
-        if now - self._last_alert >= self.options.admin_alert_interval:
-            self._last_alert = now
-            what = (
-                "API key refused" if exc.error.error_class is ErrorClass.AUTH else "out of credit"
-            )
-            await self._alert(
-                f"Runware: {what} ({exc.error.code}: {exc.error.message}). "
-                + ("New generations are paused; " if paused else "")
-                + "users are refunded. /resume after fixing it, or wait for the automatic probe."
-            )
-
-    async def _model_gone(self, job: Job, error: RunwareError) -> None:
-        """Runware no longer knows the model: withdraw it until the live check says otherwise."""
-        if error.error_class is ErrorClass.RETIRED and self.checker is not None:
-            await self.checker.mark_retired(job.model_id, f"{error.code}: {error.message}")
-
-    async def _count_upstream(self, job: Job, error: RunwareError) -> None:
-        """The model's provider failing jobs again and again (runware-api.md: upstream trouble,
-        not our account): after `upstream_streak` in a row the model leaves the menus for
-        `upstream_pause`, queued jobs for it are refunded without being sent, and the admins are
-        told once. A finished video of the model resets the count."""
-        if error.error_class is not ErrorClass.UPSTREAM:
-            return
-        count = self._upstream.get(job.model_id, 0) + 1
-        self._upstream[job.model_id] = count
-        live = self.catalog.live
-        if count < self.options.upstream_streak or live.is_suspended(job.model_id):
-            return
-        until = self.clock() + self.options.upstream_pause
-        live.suspend(job.model_id, until, f"{error.code}: {error.message}"[:200])
-        self._upstream.pop(job.model_id, None)
-        name = self.catalog.name_of(job.model_id)
-        log.warning("%s withdrawn for %.0f min after %d provider failures", job.model_id,
-                    self.options.upstream_pause / 60, count)  # fmt: skip
-        await self._alert(
-            f"{name} ({job.model_id}): {count} jobs in a row failed at its provider "
-            f"({error.code}: {error.message[:200]}). Withdrawn from the menus for "
-            f"{self.options.upstream_pause / 60:.0f} min; users were refunded. Not our account."
-        )
-
-    async def _probe(self) -> None:
-        """While paused for our account, ask Runware for the account's balance: generation
-        resumes only when the key is accepted and the balance is positive."""
-        if await self.jobs.paused() != PROVIDER_PAUSE or self.clock() < self._next_probe:
-            return
-        self._next_probe = self.clock() + self.options.probe_interval
-        try:
-            balance = await self.runware.account_balance()
-        except RunwareFailure as exc:
-            log.info("probe: Runware still refuses (%s)", exc.error.code)
-            return
-        if balance <= 0:
-            log.info("probe: the Runware balance is %.2f USD; generation stays paused", balance)
-            return
-        if await self.jobs.resume():
-            log.warning("probe: Runware balance %.2f USD; generation resumed", balance)
-            await self._alert(
-                f"Runware answers again (balance {balance:.2f} USD): generation resumed."
-            )
-
-    async def _alert(self, text: str) -> None:
-        try:
-            await self.messenger.alert_admins(text)
-        except Exception as exc:  # noqa: BLE001 - an alert must never break the runner
-            log.warning("could not alert the admins: %r", exc)
-
-
-def error_text(error: RunwareError) -> str:
-    """The API's own words for a refusal: message, provider's message, allowed values."""
-    text = error.message
-    if error.provider_message:
-        text += f" ({error.provider_message})"
-    if error.allowed_values is not None:
-        text += f"; allowed: {error.allowed_values}"
-    return text

@@ -1,0 +1,72 @@
+"""What the runner needs from outside and how it is tuned: the `Messenger` protocol (Telegram's
+side lives in telegram_side/messenger.py), what a delivery came to, and `RunnerOptions`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from services.jobs import Job
+from services.runware import ErrorClass, RunwareError
+
+PROVIDER_PAUSE = "provider"
+ACCOUNT_ERRORS = (ErrorClass.AUTH, ErrorClass.OUT_OF_CREDIT)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    delivered_as: Literal["video", "link", "blocked", "unsent"]
+    file_id: str | None = None
+
+
+class VideoUnavailable(Exception):
+    """The finished video cannot be fetched (e.g. its URL answers 404): refund the job."""
+
+
+class Messenger(Protocol):
+    async def show_progress(self, job: Job) -> int | None:
+        """Show or update the job's status message; returns its id when a new one was sent."""
+
+    async def deliver(self, job: Job) -> Delivery:
+        """Send the finished video. Raises VideoUnavailable, or anything else to retry later."""
+
+    async def give_up(self, job: Job) -> Delivery:
+        """Every attempt at sending the video failed: send its link instead (or find the chat
+        unreachable). Raises when even that cannot be sent now."""
+
+    async def tell_failed(self, job: Job) -> None:
+        """Tell the user, in plain words, that the job failed and the tokens are back."""
+
+    async def alert_admins(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    tick: float = 1.0  # seconds between steps when nothing wakes the runner
+    first_poll: float = 5.0  # after submitting
+    poll_growth: float = 1.5
+    max_poll_interval: float = 10.0
+    max_job_age: float = 30 * 60.0  # then the job fails with a refund
+    submit_concurrency: int = 4
+    delivery_concurrency: int = 4
+    lease: float = 300.0  # a crashed runner's job is taken over after this long
+    submit_retry_delay: float = 10.0  # doubled per attempt
+    max_submit_attempts: int = 5
+    delivery_retry_delay: float = 5.0
+    max_delivery_attempts: int = 8
+    admin_alert_interval: float = 600.0
+    probe_interval: float = 300.0
+    poll_limit: int = 5000  # jobs per poll round
+    result_ttl: int | None = 72 * 3600  # seconds Runware keeps the video URL (the link fallback)
+    upstream_streak: int = 3  # provider failures in a row that withdraw a model for a while
+    upstream_pause: float = 30 * 60.0
+
+
+def error_text(error: RunwareError) -> str:
+    """The API's own words for a refusal: message, provider's message, allowed values."""
+    text = error.message
+    if error.provider_message:
+        text += f" ({error.provider_message})"
+    if error.allowed_values is not None:
+        text += f"; allowed: {error.allowed_values}"
+    return text
