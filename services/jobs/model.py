@@ -1,0 +1,130 @@
+"""A generation job as stored, its statuses and the moves between them, and a confirmed draft."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from services.catalog import Mode
+from services.db import Row
+
+Clock = Callable[[], float]
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    UPLOADING = "uploading"
+    SUBMITTED = "submitted"
+    SUCCEEDED = "succeeded"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+ACTIVE = (Status.QUEUED, Status.UPLOADING, Status.SUBMITTED, Status.SUCCEEDED)
+
+TRANSITIONS: dict[Status, set[Status]] = {
+    Status.QUEUED: {Status.UPLOADING, Status.SUBMITTED, Status.FAILED},
+    Status.UPLOADING: {Status.SUBMITTED, Status.FAILED},
+    Status.SUBMITTED: {Status.SUCCEEDED, Status.FAILED},
+    Status.SUCCEEDED: {Status.DELIVERED, Status.FAILED},
+    Status.DELIVERED: set(),
+    Status.FAILED: set(),
+}
+
+PAUSE_FLAG = "paused"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    user_id: int
+    chat_id: int
+    mode: Mode
+    model_id: str
+    params: dict[str, Any]
+    prompt: str  # what was sent to Runware
+    status: Status
+    task_uuid: str
+    image_uuid: str | None
+    tokens: int
+    cost_usd: float | None
+    progress: int | None
+    video_url: str | None
+    file_id: str | None
+    delivered_as: str | None
+    progress_message_id: int | None
+    error_class: str | None
+    error_message: str | None
+    notified: bool
+    submit_attempts: int
+    poll_count: int
+    delivery_attempts: int
+    created_at: float
+    submitted_at: float | None
+    ready_at: float | None
+    finished_at: float | None
+    prompt_original: str | None = None  # the user's own words, when `prompt` is a translation
+
+    @property
+    def user_prompt(self) -> str:
+        """What the user wrote: shown in captions and the gallery."""
+        return self.prompt_original or self.prompt
+
+    @property
+    def duration(self) -> int:
+        """Seconds, or 0 for a row whose parameters name none (nothing older should crash)."""
+        value = self.params.get("duration")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return int(value)
+        return int(value) if isinstance(value, str) and value.isdigit() else 0
+
+    @classmethod
+    def from_row(cls, row: Row) -> Job:
+        return cls(
+            id=row["id"],
+            user_id=row["user_id"],
+            chat_id=row["chat_id"],
+            mode=Mode(row["mode"]),
+            model_id=row["model_id"],
+            params=json.loads(row["params"]),
+            prompt=row["prompt"],
+            status=Status(row["status"]),
+            task_uuid=row["task_uuid"],
+            image_uuid=row["image_uuid"],
+            tokens=row["tokens"],
+            cost_usd=row["cost_usd"],
+            progress=row["progress"],
+            video_url=row["video_url"],
+            file_id=row["file_id"],
+            delivered_as=row["delivered_as"],
+            progress_message_id=row["progress_message_id"],
+            error_class=row["error_class"],
+            error_message=row["error_message"],
+            notified=bool(row["notified"]),
+            submit_attempts=row["submit_attempts"],
+            poll_count=row["poll_count"],
+            delivery_attempts=row["delivery_attempts"],
+            created_at=row["created_at"],
+            submitted_at=row["submitted_at"],
+            ready_at=row["ready_at"],
+            finished_at=row["finished_at"],
+            prompt_original=row["prompt_original"],
+        )
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a user confirmed: validated again here, whatever the handler checked before."""
+
+    user_id: int
+    chat_id: int
+    mode: Mode
+    model_id: str
+    params: dict[str, Any]
+    prompt: str
+    image: bytes | None = None
+    image_uuid: str | None = None  # an image Runware already has ("again" of an image job)
+    prompt_original: str | None = None  # the user's words when `prompt` is their translation
