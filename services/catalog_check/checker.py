@@ -1,15 +1,5 @@
-"""Checking the catalog against what Runware serves today.
-
-Runware publishes its model registry (`<schemas>/registry.json`) and each model's request schema
-(`<schemas>/resolve/<AIR>`). At start-up and every few hours this module:
-- marks catalog models missing from the registry as retired (menus drop them; cards, "Again"
-  and remembered settings move to the successor the catalog names in `replaces`);
-- validates every request the catalog can make for each live model against its schema
-  (jsonschema) and withdraws the combinations it refuses;
-- keeps the last known state in the database (`model_state`), so a restart without network
-  keeps it, and tells the admins once per change.
-A schema service that is down or answers nonsense changes nothing. Before every submit the
-runner asks `refusal()`: an invalid request never leaves."""
+"""`CatalogChecker`: the registry and the schemas fetched, the catalog's requests validated
+against them, the state kept and the admins told."""
 
 from __future__ import annotations
 
@@ -20,23 +10,31 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import httpx
 from jsonschema import exceptions as schema_errors
-from jsonschema import validators
 from jsonschema.protocols import Validator
 
 from services.catalog import (
     Catalog,
     Mode,
-    ValidParams,
     VideoModel,
     Withdrawal,
-    enumerate_choices,
-    validate_params,
     video_task,
+)
+from services.catalog_check.schemas import (
+    SAMPLE_PROMPT,
+    ModelState,
+    SchemaServiceError,
+    compile_schema,
+    first_error,
+    matches,
+    requests_of,
+    state_changes,
+    unique,
+    withdrawals,
 )
 from services.db import Database
 from services.runware import RunwareClient, RunwareFailure
@@ -44,22 +42,6 @@ from services.runware import RunwareClient, RunwareFailure
 log = logging.getLogger(__name__)
 
 Alert = Callable[[str], Awaitable[None]]
-SAMPLE_PROMPT = "A red fox runs through fresh snow at sunrise, cinematic"
-FACT_ORDER = ("duration", "resolution", "aspect", "frames", "mode")
-
-
-class SchemaServiceError(Exception):
-    """The schema service is unreachable or answered something we cannot use."""
-
-
-@dataclass(frozen=True)
-class ModelState:
-    model_id: str
-    status: str  # live | retired | unusable
-    reason: str | None
-    withdrawn: tuple[Withdrawal, ...]
-    usd_cost: float | None
-    checked_at: float
 
 
 class CatalogChecker:
@@ -109,7 +91,7 @@ class CatalogChecker:
             self.states[state.model_id] = state
             if row["schema"]:
                 with contextlib.suppress(ValueError, schema_errors.SchemaError):
-                    self._validators[state.model_id] = _compile(json.loads(row["schema"]))
+                    self._validators[state.model_id] = compile_schema(json.loads(row["schema"]))
             self.last_check = max(self.last_check or 0.0, state.checked_at)
         self._apply()
 
@@ -186,7 +168,7 @@ class CatalogChecker:
                 continue
             try:
                 schema = await self._fetch_schema(model.id)
-                validator = _compile(schema)
+                validator = compile_schema(schema)
             except SchemaServiceError as exc:
                 log.warning("catalog check: %s: %s; its state stays as it was", model.id, exc)
                 self.last_error = f"{model.id}: {exc}"
@@ -198,18 +180,18 @@ class CatalogChecker:
                     changes.append(f"{model.name} ({model.id}): back in Runware's registry")
                 continue
             self._validators[model.id] = validator
-            requests = _requests(model, self.catalog)
+            requests = requests_of(model, self.catalog)
             withdrawn = withdrawals(requests, validator)
             dry = [w for w in (old.withdrawn if old else ()) if w.path.startswith("dry run")]
-            withdrawn = _unique([*withdrawn, *dry])
-            refused_all = bool(requests) and all(_matches(withdrawn, f) for _, f in requests)
+            withdrawn = unique([*withdrawn, *dry])
+            refused_all = bool(requests) and all(matches(withdrawn, f) for _, f in requests)
             status = "unusable" if refused_all else "live"
             reason = "Runware's schema refuses every combination" if status == "unusable" else None
             state = ModelState(
                 model.id, status, reason, tuple(withdrawn), old.usd_cost if old else None, now
             )
             await self._store(state, schema)
-            changes.extend(_diff(model, old, state))
+            changes.extend(state_changes(model, old, state))
             self.states[model.id] = state
         self.last_check = now
         self._apply()
@@ -324,7 +306,7 @@ class CatalogChecker:
                     f"dry run: {exc.error.parameter or '-'}",
                     exc.error.message[:200],
                 )
-                withdrawn = _unique([*(old.withdrawn if old else ()), item])
+                withdrawn = unique([*(old.withdrawn if old else ()), item])
                 state = ModelState(
                     model.id,
                     old.status if old else "live",
@@ -352,96 +334,3 @@ class CatalogChecker:
 
 async def _log_only(text: str) -> None:
     log.warning("admin alert (no messenger yet): %s", text)
-
-
-# --- validating what the catalog can send ------------------------------------------------
-
-
-def _compile(schema: dict[str, Any]) -> Validator:
-    try:
-        cls = validators.validator_for(schema)
-        cls.check_schema(schema)
-    except schema_errors.SchemaError as exc:
-        raise SchemaServiceError(f"the requestSchema is not a JSON Schema: {exc.message}") from None
-    return cls(schema)
-
-
-def first_error(validator: Validator, task: dict[str, Any]) -> str | None:
-    error = schema_errors.best_match(validator.iter_errors(task))
-    if error is None:
-        return None
-    path = ".".join(str(p) for p in error.absolute_path) or "(request)"
-    return f"{path}: {error.message[:300]}"
-
-
-def _requests(model: VideoModel, catalog: Catalog) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every request the catalog can produce for the model: (task, facts)."""
-    out: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    for mode in model.modes:
-        frame_counts = (0,) if mode is Mode.T2V else ((1, 2) if model.last_frame else (1,))
-        for choice in enumerate_choices(model, mode):
-            params = validate_params(model, mode, choice, catalog.pricing)
-            if not isinstance(params, ValidParams):
-                continue
-            for frames in frame_counts:
-                images = tuple(str(uuid.uuid4()) for _ in range(frames))
-                prompt = "" if mode is Mode.I2V and not model.prompt_required_i2v else SAMPLE_PROMPT
-                task = video_task(model, params, prompt, str(uuid.uuid4()), images)
-                out.append((task, params.facts(frames)))
-    return out
-
-
-def withdrawals(
-    requests: list[tuple[dict[str, Any], dict[str, Any]]], validator: Validator
-) -> list[Withdrawal]:
-    """The combinations the schema refuses, each stated as briefly as is true: a single fact
-    (duration=15) when every request with it is refused, else the whole combination."""
-    checked = [(facts, first_error(validator, task)) for task, facts in requests]
-    failing = [(facts, error) for facts, error in checked if error is not None]
-    found: list[Withdrawal] = []
-    for facts, error in failing:
-        if _matches(found, facts):
-            continue
-        path, _, message = error.partition(": ")
-        item = Withdrawal(dict(facts), path, message)
-        for key in (*FACT_ORDER, *sorted(k for k in facts if k.startswith("opt."))):
-            with_it = [e for f, e in checked if f.get(key) == facts[key]]
-            if with_it and all(e is not None for e in with_it):
-                item = Withdrawal({key: facts[key]}, path, message)
-                break
-        found.append(item)
-    return found
-
-
-def _matches(withdrawn: list[Withdrawal], facts: dict[str, Any]) -> bool:
-    return any(w.matches(facts) for w in withdrawn)
-
-
-def _unique(items: list[Withdrawal]) -> list[Withdrawal]:
-    seen: set[str] = set()
-    out: list[Withdrawal] = []
-    for item in items:
-        key = json.dumps(item.facts, sort_keys=True)
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out
-
-
-def _diff(model: VideoModel, old: ModelState | None, new: ModelState) -> list[str]:
-    name = f"{model.name} ({model.id})"
-    changes: list[str] = []
-    if old is not None and old.status == "retired":
-        changes.append(f"{name}: back in Runware's registry")
-    if new.status == "unusable" and (old is None or old.status != "unusable"):
-        changes.append(f"{name}: hidden, {new.reason}")
-    before = {json.dumps(w.facts, sort_keys=True) for w in (old.withdrawn if old else ())}
-    after = {json.dumps(w.facts, sort_keys=True) for w in new.withdrawn}
-    for item in new.withdrawn:
-        if json.dumps(item.facts, sort_keys=True) not in before:
-            changes.append(f"{name}: withdrawn {item.describe()}")
-    for item in old.withdrawn if old else ():
-        if json.dumps(item.facts, sort_keys=True) not in after:
-            facts = ", ".join(f"{k}={v}" for k, v in sorted(item.facts.items()))
-            changes.append(f"{name}: offered again {facts}")
-    return changes
