@@ -37,6 +37,7 @@ from handlers.cards import Cards
 from handlers.i18n import build_i18n
 from services.admin import Admin
 from services.billing import Billing
+from services.cards import CardService
 from services.catalog import CATALOG_PATH, Catalog, load_catalog
 from services.catalog_check import CatalogChecker
 from services.db import Database
@@ -168,7 +169,7 @@ async def build_services(settings: Settings) -> Services:
         downloads,
         translator,
         load_ideas(),
-        Cards(catalog, billing, drafts, users, translator),
+        Cards(CardService(catalog, billing, drafts, users, translator)),
         schemas,
     )
 
