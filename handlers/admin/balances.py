@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -47,26 +48,36 @@ async def _adjustment(
     return Adjustment(target, amount, reason, reference)
 
 
-async def _answer_adjusted(
-    message: Message, change: Adjustment, posted: Posted, told: bool, text: str
+async def _report(
+    message: Message,
+    bot: Bot,
+    i18n: I18n,
+    change: Adjustment,
+    posted: Posted,
+    user_words: Callable[[], str],
+    admin_words: str,
 ) -> None:
-    text = text.format(
+    """After a top-up or a debit: a repeated command says so; otherwise the user is told (in
+    their language: `user_words` is translated there) and the admin gets the new balance."""
+    if not posted.applied:
+        await message.answer(
+            _("This command was carried out before. Balance of {user}: {balance}.").format(
+                user=who(change.target), balance=tokens(posted.balance)
+            )
+        )
+        return
+    told = await tell_user(  # "N tokens" in the user's language too
+        bot,
+        i18n,
+        change.target,
+        lambda: user_words().format(amount=tokens(change.amount), balance=tokens(posted.balance)),
+    )
+    text = admin_words.format(
         amount=tokens(change.amount), user=who(change.target), balance=tokens(posted.balance)
     )
     if not told:
         text += "\n" + _("The user could not be notified (blocked the bot?).")
     await message.answer(text)
-
-
-async def _repeated(message: Message, change: Adjustment, posted: Posted) -> bool:
-    if posted.applied:
-        return False
-    await message.answer(
-        _("This command was carried out before. Balance of {user}: {balance}.").format(
-            user=who(change.target), balance=tokens(posted.balance)
-        )
-    )
-    return True
 
 
 async def cmd_topup(
@@ -89,18 +100,15 @@ async def cmd_topup(
         admin_id=user.id,
         reason=change.reason,
     )
-    if await _repeated(message, change, posted):
-        return
-    told = await tell_user(
+    await _report(
+        message,
         bot,
         i18n,
-        change.target,
-        lambda: _("💰 An admin added {amount} to your balance. Balance: {balance}.").format(
-            amount=tokens(change.amount), balance=tokens(posted.balance)
-        ),
+        change,
+        posted,
+        lambda: _("💰 An admin added {amount} to your balance. Balance: {balance}."),
+        _("Added {amount} to {user}. New balance: {balance}."),
     )
-    text = _("Added {amount} to {user}. New balance: {balance}.")
-    await _answer_adjusted(message, change, posted, told, text)
 
 
 async def cmd_debit(
@@ -131,18 +139,15 @@ async def cmd_debit(
             )
         )
         return
-    if await _repeated(message, change, posted):
-        return
-    told = await tell_user(
+    await _report(
+        message,
         bot,
         i18n,
-        change.target,
-        lambda: _("An admin corrected your balance by -{amount}. Balance: {balance}.").format(
-            amount=tokens(change.amount), balance=tokens(posted.balance)
-        ),
+        change,
+        posted,
+        lambda: _("An admin corrected your balance by -{amount}. Balance: {balance}."),
+        _("Took {amount} from {user}. New balance: {balance}."),
     )
-    text = _("Took {amount} from {user}. New balance: {balance}.")
-    await _answer_adjusted(message, change, posted, told, text)
 
 
 async def cmd_user(message: Message, command: CommandObject, users: Users, admin: Admin) -> None:
