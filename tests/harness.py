@@ -242,6 +242,20 @@ class Harness:
 
     # --- reading what the bot did --------------------------------------------------------------
 
+    async def open_card(
+        self, model: str, prompt: str, *, mode: str = "Text to video", more_models: bool = False
+    ) -> Screen:
+        """What most stories start with: /start, the mode, the model (from "More models" when
+        it is not among the recommended), its default parameters, the prompt: the card."""
+        await self.send("/start")
+        await self.tap(mode)
+        if more_models:
+            await self.tap("More models")
+        await self.tap(model)
+        await self.tap("Next")
+        await self.send(prompt)
+        return self.screen()
+
     def screens(self) -> list[Screen]:
         found = []
         for request, result in zip(self.session.requests, self.session.results, strict=False):

@@ -276,12 +276,7 @@ async def test_a_model_retired_between_two_checks_moves_users_to_its_successor(t
         await h.give(5000)
         assert await checker.check() == []
 
-        await h.send("/start")
-        await h.tap("Text to video")
-        await h.tap("Veo 3.1 Fast ·")
-        await h.tap("Next")
-        await h.send("a fox in the snow")
-        card = h.screen()
+        card = await h.open_card("Veo 3.1 Fast ·", "a fox in the snow")
         assert "Veo 3.1 Fast" in card.text
         old = {"duration": 6, "aspect": "9:16", "options": {"audio": False}}
         job = await delivered(h, "google:3@3", old, "waves at sunset")
@@ -339,13 +334,7 @@ async def test_a_retired_model_without_successor_keeps_the_prompt(tmp_path, serv
         checker.alert = Alerts()
         await h.give(5000)
         await checker.check()
-        await h.send("/start")
-        await h.tap("Text to video")
-        await h.tap("More models")
-        await h.tap("Runway Gen-4.5 ·")
-        await h.tap("Next")
-        await h.send("a lighthouse in a storm")
-        card = h.screen()
+        card = await h.open_card("Runway Gen-4.5 ·", "a lighthouse in a storm", more_models=True)
         server.rules.retire("runway:1@2")
         await checker.check()
         [alert] = checker.alert
@@ -395,12 +384,7 @@ async def test_a_model_withdrawn_for_a_while_is_not_called_retired(tmp_path, ser
     try:
         catalog = h.services.catalog
         await h.give(5000)
-        await h.send("/start")
-        await h.tap("Text to video")
-        await h.tap("Hailuo 2.3 ·")
-        await h.tap("Next")
-        await h.send("rain on a tin roof")
-        card = h.screen()
+        card = await h.open_card("Hailuo 2.3 ·", "rain on a tin roof")
         catalog.live.suspend("minimax:4@1", time.time() + 600, "providerError: down")
         await h.press(h.button("Generate", card), card)
         notice, models = h.texts()[-2:]

@@ -192,11 +192,7 @@ async def test_vidu_music_only_at_4_seconds_and_reset_on_duration_change(h):
 
 
 async def test_change_parameters_from_the_card_keeps_the_prompt(h):
-    await h.send("/start")
-    await h.tap("Text to video")
-    await h.tap("Hailuo 2.3 ·")
-    await h.tap("Next")
-    await h.send("a lighthouse in a storm")
+    await h.open_card("Hailuo 2.3 ·", "a lighthouse in a storm")
     await h.tap("Change parameters")
     await h.tap("10 s")
     await h.tap("Next")
@@ -260,11 +256,7 @@ async def test_image_refusals_keep_the_user_on_the_step(h, send, expected):
     [("x" * 3001, "3001 characters, at most 3000"), ("   ", "empty"), ("a", "too short")],
 )
 async def test_prompt_refusals_keep_the_user_on_the_step(h, prompt, expected):
-    await h.send("/start")
-    await h.tap("Text to video")
-    await h.tap("Veo 3.1 Fast ·")
-    await h.tap("Next")
-    await h.send(prompt)
+    await h.open_card("Veo 3.1 Fast ·", prompt)
     assert expected in h.last_text()
     await h.send("a calm sea at dawn")
     assert "Check and confirm" in h.last_text()
@@ -273,11 +265,7 @@ async def test_prompt_refusals_keep_the_user_on_the_step(h, prompt, expected):
 async def test_not_enough_tokens_offers_top_up_instead_of_generate(h):
     poor = h.as_user(3000)
     await poor.give(30)
-    await poor.send("/start")
-    await poor.tap("Text to video")
-    await poor.tap("Veo 3.1 Fast ·")
-    await poor.tap("Next")
-    await poor.send("a city at night")
+    await poor.open_card("Veo 3.1 Fast ·", "a city at night")
     price = h.services.catalog.default_choice(VEO_FAST, Mode.T2V).price
     assert f"Price: <b>{price} tokens</b> · your balance: 30 tokens" in poor.last_text()
     assert f"Not enough tokens: {price - 30} tokens missing" in poor.last_text()
@@ -292,12 +280,7 @@ async def test_not_enough_tokens_offers_top_up_instead_of_generate(h):
 
 
 async def test_double_tap_on_generate_creates_one_job(h):
-    await h.send("/start")
-    await h.tap("Text to video")
-    await h.tap("Veo 3.1 Fast ·")
-    await h.tap("Next")
-    await h.send("two taps")
-    card = h.screen()
+    card = await h.open_card("Veo 3.1 Fast ·", "two taps")
     go = h.button("Generate", card)
     await h.press(go, card)
     second = await h.press(go, card)
@@ -308,12 +291,7 @@ async def test_double_tap_on_generate_creates_one_job(h):
 
 
 async def test_forged_and_stale_callbacks_change_nothing(h):
-    await h.send("/start")
-    await h.tap("Text to video")
-    await h.tap("Veo 3.1 Fast ·")
-    await h.tap("Next")
-    await h.send("mine")
-    my_card = h.screen()
+    my_card = await h.open_card("Veo 3.1 Fast ·", "mine")
     draft = Card.unpack(h.button("Generate", my_card)).draft
 
     thief = h.as_user(4000)
@@ -339,12 +317,7 @@ async def test_forged_and_stale_callbacks_change_nothing(h):
 
 
 async def test_card_from_before_a_restart_still_works_once(h):
-    await h.send("/start")
-    await h.tap("Text to video")
-    await h.tap("Veo 3.1 Fast ·")
-    await h.tap("Next")
-    await h.send("survives a redeploy")
-    card = h.screen()
+    card = await h.open_card("Veo 3.1 Fast ·", "survives a redeploy")
     after = await h.restart()
     await after.tap("Generate", card)
     assert len(await after.jobs()) == 1
@@ -486,11 +459,7 @@ async def test_again_with_the_same_settings(h, mode):
 
 
 async def test_a_command_mid_wizard_is_an_unknown_command_and_the_step_stays(h):
-    await h.send("/start")
-    await h.tap("Text to video")
-    await h.tap("Veo 3.1 Fast ·")
-    await h.tap("Next")
-    await h.send("/topup 1001 5")
+    await h.open_card("Veo 3.1 Fast ·", "/topup 1001 5")
     assert "don't know this command" in h.last_text()
     await h.send("a prompt after all")
     assert "Check and confirm" in h.last_text()
