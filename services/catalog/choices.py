@@ -76,11 +76,29 @@ def validate_params(
         return [Problem("mode", f"{model.name} does not do {mode.value}", {"mode": mode.value})]
     for key in sorted(set(chosen) - {"duration", "resolution", "aspect", "options"}):
         problems.append(Problem("unknown", f"unknown parameter {key!r}", {"key": key}))
+    duration = _duration(model, mode, chosen.get("duration"), problems)
+    resolution, aspect, size = _size(model, mode, duration, chosen, problems)
+    options = _options(model, mode, duration, chosen.get("options") or {}, problems)
+    if problems:
+        return problems
+    usd = model.usd(duration, resolution, options)
+    return ValidParams(
+        model_id=model.id,
+        mode=mode,
+        duration=duration,
+        resolution=resolution,
+        aspect=aspect,
+        options=options,
+        price=pricing.tokens(usd),
+        usd=usd,
+        size=size,
+    )
 
+
+def _duration(model: VideoModel, mode: Mode, duration: Any, problems: list[Problem]) -> int:
     durations = model.durations_for(mode)
-    duration = chosen.get("duration")
     if duration is None:
-        duration = model.default_duration_for(mode)
+        return model.default_duration_for(mode)
     if isinstance(duration, str) and duration.isdigit():
         duration = int(duration)
     if not isinstance(duration, int) or isinstance(duration, bool) or duration not in durations:
@@ -88,58 +106,60 @@ def validate_params(
         problems.append(
             Problem("duration", f"duration must be one of {allowed} s", {"allowed": allowed})
         )
-        duration = model.default_duration_for(mode)
+        return model.default_duration_for(mode)
+    return duration
 
+
+def _size(
+    model: VideoModel, mode: Mode, duration: int, chosen: dict[str, Any], problems: list[Problem]
+) -> tuple[str | None, str | None, str | None]:
+    """(resolution, aspect, the width x height sent for them) chosen or defaulted."""
     resolutions = model.resolutions_for(mode, duration)
     resolution = chosen.get("resolution")
     aspect = chosen.get("aspect")
-    size: str | None = None
     if not resolutions:
         if resolution is not None or aspect is not None:
             problems.append(Problem("size_i2v", "this model takes the size from the image", {}))
-        resolution = aspect = None
-    else:
-        if resolution is None:
-            resolution = (
-                model.default_resolution
-                if model.default_resolution in resolutions
-                else resolutions[0]
+        return None, None, None
+    if resolution is None:
+        default = model.default_resolution
+        resolution = default if default in resolutions else resolutions[0]
+    if resolution not in resolutions:
+        allowed = ", ".join(resolutions)
+        exists = resolution in {f.resolution for f in model.formats}
+        code = "resolution_for_duration" if exists else "resolution"
+        problems.append(
+            Problem(
+                code,
+                f"{duration} s is available at {allowed}",
+                {"duration": duration, "allowed": allowed},
             )
-        if resolution not in resolutions:
-            allowed = ", ".join(resolutions)
-            exists = resolution in {f.resolution for f in model.formats}
-            code = "resolution_for_duration" if exists else "resolution"
-            problems.append(
-                Problem(
-                    code,
-                    f"{duration} s is available at {allowed}",
-                    {"duration": duration, "allowed": allowed},
-                )
-            )
-        aspects = model.aspects_for(mode, resolution)
-        if not aspects:
-            if aspect is not None:
-                problems.append(Problem("aspect", "the aspect ratio is not chosen here", {}))
-            aspect = None
-        else:
-            if aspect is None:
-                aspect = model.default_aspect if model.default_aspect in aspects else aspects[0]
-            if aspect not in aspects:
-                allowed = ", ".join(aspects)
-                problems.append(
-                    Problem("aspect", f"aspect must be one of {allowed}", {"allowed": allowed})
-                )
-            else:
-                fmt = model.format(aspect, resolution)
-                size = fmt.size if fmt else None
+        )
+    aspects = model.aspects_for(mode, resolution)
+    if not aspects:
+        if aspect is not None:
+            problems.append(Problem("aspect", "the aspect ratio is not chosen here", {}))
+        return resolution, None, None
+    if aspect is None:
+        aspect = model.default_aspect if model.default_aspect in aspects else aspects[0]
+    if aspect not in aspects:
+        allowed = ", ".join(aspects)
+        problems.append(Problem("aspect", f"aspect must be one of {allowed}", {"allowed": allowed}))
+        return resolution, aspect, None
+    fmt = model.format(aspect, resolution)
+    return resolution, aspect, fmt.size if fmt else None
 
+
+def _options(
+    model: VideoModel, mode: Mode, duration: int, raw: Any, problems: list[Problem]
+) -> dict[str, OptionValue]:
+    """Every option that applies here, with its default unless chosen."""
     frames = 1 if mode is Mode.I2V else 0
     available = {o.key: o for o in model.options_for(mode, duration, frames)}
     options: dict[str, OptionValue] = {key: spec.default for key, spec in available.items()}
-    raw = chosen.get("options") or {}
     if not isinstance(raw, dict):
         problems.append(Problem("options", "options must be a mapping", {}))
-        raw = {}
+        return options
     for key, value in raw.items():
         spec = available.get(key)
         if spec is None:
@@ -160,22 +180,7 @@ def validate_params(
             )
         else:
             options[key] = value
-
-    if problems:
-        return problems
-    usd = model.usd(duration, resolution, options)
-    tokens = pricing.tokens(usd)
-    return ValidParams(
-        model_id=model.id,
-        mode=mode,
-        duration=duration,
-        resolution=resolution,
-        aspect=aspect,
-        options=options,
-        price=tokens,
-        usd=usd,
-        size=size,
-    )
+    return options
 
 
 def _unavailable(model: VideoModel, spec: OptionSpec, mode: Mode, duration: int) -> Problem:
