@@ -189,25 +189,29 @@ class Payments:
         balance = await self.billing.balance(payment.user_id)
         if balance < payment.tokens and not force and not pending:
             raise TokensSpent(have=balance, need=payment.tokens)
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE payments SET refund_pending_at = ?, refund_pending_by = ?"
-                " WHERE charge_id = ? AND refunded_at IS NULL",
-                (self.clock(), admin_id, charge_id),
-            )
+        await self._set_pending(charge_id, admin_id)
         try:
             await refund_stars(payment)
         except StarsAlreadyRefunded:
             pass  # an earlier attempt went through at Telegram: complete it
         except StarsRefundRefused:
             if not pending:
-                async with self.db.transaction() as tx:
-                    await tx.execute(
-                        "UPDATE payments SET refund_pending_at = NULL, refund_pending_by = NULL"
-                        " WHERE charge_id = ? AND refunded_at IS NULL",
-                        (charge_id,),
-                    )
+                await self._set_pending(charge_id, None)
             raise
+        return await self._complete_refund(payment, admin_id)
+
+    async def _set_pending(self, charge_id: str, admin_id: int | None) -> None:
+        """Mark the refund as asked of Telegram (admin_id), or take the mark away (None)."""
+        at = None if admin_id is None else self.clock()
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE payments SET refund_pending_at = ?, refund_pending_by = ?"
+                " WHERE charge_id = ? AND refunded_at IS NULL",
+                (at, admin_id, charge_id),
+            )
+
+    async def _complete_refund(self, payment: Payment, admin_id: int) -> Refunded:
+        """The Stars are back with the user: take the tokens back, never below zero, once."""
         async with self.db.transaction() as tx:
             current = int(
                 await tx.fetchval("SELECT balance FROM users WHERE id = ?", (payment.user_id,))
@@ -216,16 +220,16 @@ class Payments:
             changed = await tx.execute(
                 "UPDATE payments SET refunded_at = ?, refunded_tokens = ?, refunded_by = ?"
                 " WHERE charge_id = ? AND refunded_at IS NULL",
-                (self.clock(), take, admin_id, charge_id),
+                (self.clock(), take, admin_id, payment.charge_id),
             )
             if not changed:
-                raise AlreadyRefunded(charge_id)
+                raise AlreadyRefunded(payment.charge_id)
             if take:
                 await self.billing.debit(
                     payment.user_id,
                     take,
                     Kind.PURCHASE_REFUND,
-                    charge_id,
+                    payment.charge_id,
                     admin_id=admin_id,
                     reason="Stars refunded",
                     tx=tx,
