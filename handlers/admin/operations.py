@@ -11,8 +11,8 @@ from aiogram.utils.i18n import gettext as _
 from handlers.admin.shared import usage
 from handlers.render import Markup, fill
 from handlers.texts import TEXT_LIMIT, utf16_len
-from services.admin import Admin
-from services.catalog import Catalog
+from services.admin import Admin, ModelCost
+from services.catalog import Catalog, VideoModel, Withdrawal
 from services.catalog_check import CatalogChecker
 from services.jobs import JobService
 
@@ -104,52 +104,59 @@ async def cmd_models(
     if checker.last_error:
         lines.append(fill(_("Last check problem: {error}"), error=checker.last_error))
     for model in catalog.models:
-        mode = model.modes[0]
-        state = checker.states.get(model.id)
-        if model.id in catalog.live.retired:
-            status = _("retired")
-        elif catalog.live.is_suspended(model.id):
-            until, why = catalog.live.suspended[model.id]
-            status = fill(
-                _("withdrawn until {time}: {why}"),
-                time=datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC"),
-                why=why,
-            )
-        elif model.id in catalog.live.unusable:
-            status = fill(_("hidden: {why}"), why=catalog.live.unusable[model.id])
-        else:
-            status = _("live")
-        choice = catalog.default_choice(model, mode) if catalog.is_live(model.id) else None
-        price = f"{choice.price} ({mode.value}, {choice.duration} s)" if choice else "—"
-        cost = costs.get(model.id)
-        known = cost.usd_per_job if cost else None
-        dry = state.usd_cost if state else None
-        usd = (
-            f"${known:.3f}/job"
-            if known is not None
-            else (f"${dry:.3f} (dry run)" if dry is not None else "—")
-        )
-        margin = _margin(catalog, cost.tokens, cost.usd) if cost and cost.usd else "—"
-        estimate = "" if model.price.documented else _(" (price estimated)")
-        lines.append(
-            fill(
-                "\n<b>{name}</b> <code>{id}</code>: {status}\n",
-                name=model.name,
-                id=model.id,
-                status=Markup(status),  # built above, values escaped there
-            )
-            + fill(
-                _("tokens: {price}{estimate} · Runware: {usd} · margin {margin}"),
-                price=price,
-                estimate=estimate,
-                usd=usd,
-                margin=margin,
-            )
-        )
-        for item in catalog.live.withdrawn.get(model.id, [])[:5]:
-            lines.append(fill("  − {what}", what=item.describe()[:200]))
+        lines += model_lines(model, catalog, checker, costs.get(model.id))
     for text in chunks(lines):
         await message.answer(text)
+
+
+def model_status(model: VideoModel, catalog: Catalog) -> str:
+    live = catalog.live
+    if model.id in live.retired:
+        return _("retired")
+    if live.is_suspended(model.id):
+        until, why = live.suspended[model.id]
+        return fill(
+            _("withdrawn until {time}: {why}"),
+            time=datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC"),
+            why=why,
+        )
+    if model.id in live.unusable:
+        return fill(_("hidden: {why}"), why=live.unusable[model.id])
+    return _("live")
+
+
+def model_lines(
+    model: VideoModel, catalog: Catalog, checker: CatalogChecker, cost: ModelCost | None
+) -> list[str]:
+    """One model in /models: its state, token price, Runware's cost, margin, what is withdrawn."""
+    mode = model.modes[0]
+    state = checker.states.get(model.id)
+    choice = catalog.default_choice(model, mode) if catalog.is_live(model.id) else None
+    price = f"{choice.price} ({mode.value}, {choice.duration} s)" if choice else "—"
+    known = cost.usd_per_job if cost else None
+    dry = state.usd_cost if state else None
+    usd = (
+        f"${known:.3f}/job"
+        if known is not None
+        else (f"${dry:.3f} (dry run)" if dry is not None else "—")
+    )
+    margin = _margin(catalog, cost.tokens, cost.usd) if cost and cost.usd else "—"
+    estimate = "" if model.price.documented else _(" (price estimated)")
+    head = fill(
+        "\n<b>{name}</b> <code>{id}</code>: {status}\n",
+        name=model.name,
+        id=model.id,
+        status=Markup(model_status(model, catalog)),  # built there, values escaped there
+    )
+    line = head + fill(
+        _("tokens: {price}{estimate} · Runware: {usd} · margin {margin}"),
+        price=price,
+        estimate=estimate,
+        usd=usd,
+        margin=margin,
+    )
+    withdrawn: tuple[Withdrawal, ...] = catalog.live.withdrawn.get(model.id, ())[:5]
+    return [line, *(str(fill("  − {what}", what=w.describe()[:200])) for w in withdrawn)]
 
 
 def chunks(lines: list[str], limit: int = TEXT_LIMIT) -> list[str]:
