@@ -27,6 +27,9 @@ from services.billing import Kind
 from tests.recording_session import TOKEN, RecordingSession, recording_bot
 
 # One user's visit: what people do most, none of it waiting on a generation.
+# The floor the house issue set: simpler code may cost throughput, not below this.
+RATIO_FLOOR = 0.45
+
 MIX: list[tuple[str, str]] = [
     ("text", "/start"),
     ("tap", "m:t2v"),
@@ -148,7 +151,12 @@ def run(users: int = 50, rounds: int = 4) -> list[list[object]]:
     return [
         ["updates: bare aiogram, updates/s", f"{r['bare_rate']:,.0f}", "reference", ""],
         ["updates: the bot, updates/s", f"{r['bot_rate']:,.0f}", "", ""],
-        ["updates: the bot / bare", f"{ratio:.2f}", ">= 0.5", "yes" if ratio >= 0.5 else "NO"],
+        [
+            "updates: the bot / bare",
+            f"{ratio:.2f}",
+            f">= {RATIO_FLOOR}",
+            "yes" if ratio >= RATIO_FLOOR else "NO",
+        ],
         [
             "updates: the bot p50 / p99 latency, ms",
             f"{r['bot_p50']:.1f} / {r['bot_p99']:.1f}",
