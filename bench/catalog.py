@@ -24,7 +24,7 @@ from bench.table import print_table
 from handlers import screens
 from handlers.i18n import build_i18n
 from services.catalog import Mode, load_catalog
-from services.catalog_check import CatalogChecker, _requests
+from services.catalog_check import CatalogChecker, requests_of
 from services.db import Database
 from services.migrations import migrate
 from tests.fake_runware import RunwareServer
@@ -67,7 +67,7 @@ async def check_cost() -> tuple[float, int, int]:
     await db.connect()
     await migrate(db)
     catalog = load_catalog()
-    requests = sum(len(_requests(m, catalog)) for m in catalog.models)
+    requests = sum(len(requests_of(m, catalog)) for m in catalog.models)
     try:
         async with httpx.AsyncClient() as http:
             checker = CatalogChecker(catalog, db, http, server.schemas_url)
