@@ -31,12 +31,13 @@ OWN_WORK_TARGET_S = 1.0
 
 # The child says when its imports are done (CLOCK_MONOTONIC is one clock for all processes),
 # then runs the bot as `python -m bot` does.
-CHILD = """
-import resource, sys, time
+CHILD = r"""
+import re, sys, time
 started = time.monotonic()
 import bot.app, bot.__main__
-print(f"imported {started} {time.monotonic()} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}",
-      flush=True)
+# VmHWM: this process's peak (ru_maxrss would carry the parent's over the exec)
+peak_kb = re.search(r"VmHWM:\s+(\d+)", open("/proc/self/status").read()).group(1)
+print(f"imported {started} {time.monotonic()} {peak_kb}", flush=True)
 sys.exit(bot.__main__.main())
 """
 

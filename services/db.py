@@ -1,14 +1,15 @@
-"""SQLite access: one write path (`transaction()`, one connection behind a lock) and awaitable
-reads (a second connection, WAL), both answered by plain sqlite3 right on the event loop.
+"""SQLite access: one write path (`transaction()`: one aiosqlite connection behind a lock) and
+awaitable reads (a second, plain sqlite3 connection answering right on the event loop; WAL).
 
-Kept, measured (bench/updates.py, 50 users at once, the realistic mix, same runs): with every
-statement in aiosqlite's worker thread, as the library does it, the bot handled 14% fewer
-updates a second (1,320 vs 1,530 /s), and a tap's handling took 38 ms at p50 and 170 ms at p99
-instead of 0.5 and 1.0 ms (reads alone through aiosqlite: -8%, the same latency). A worker-
-thread trip waits for the GIL behind the busy loop; the statements here are indexed lookups and
-one-row writes, 4-15 us each with the COMMIT (WAL, synchronous=NORMAL: no fsync in a commit).
-What can wait long waits in aiosqlite's threads instead: a WAL checkpoint, a read or a BEGIN
-that meets another process's lock (busy_timeout is 0 on the loop)."""
+Reads on the loop are kept, measured (bench/updates.py, 50 users at once, the realistic mix,
+same runs): through aiosqlite's worker thread, as the library does it, the bot handled 8% fewer
+updates a second and a tap's handling took 38 ms at p50 and 170 ms at p99 instead of 0.5 and
+1.0 ms (a thread trip waits for the GIL behind a busy loop; the reads here are indexed lookups
+of tens of microseconds). Writes stay the library's way: on the loop they were 13% faster on
+the update mix but made finished videos reach the chat 3.7 s later (bench/jobs.py: ready ->
+sent p50 8.5 s instead of 4.7 s with 1,000 jobs). A read that meets another process's
+exclusive lock waits in aiosqlite's thread (busy_timeout is 0 on the loop), as do the WAL
+checkpoints."""
 
 from __future__ import annotations
 
@@ -57,12 +58,12 @@ async def _open_in_thread(path: Path, *, read_only: bool = False) -> aiosqlite.C
 class Database:
     """Writes are serialised on one connection (`BEGIN IMMEDIATE` under an asyncio lock), so
     concurrent tasks never share a transaction; reads use a second connection and see committed
-    data. Neither waits on the loop: busy_timeout is 0 there, and a statement that meets
-    another process's lock is retried in a worker thread with the busy timeout."""
+    data. Nothing waits on the loop: the writer waits for another process's lock in its own
+    thread (busy_timeout 5 s), a read that meets one is retried in a thread."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._writer: sqlite3.Connection | None = None
+        self._writer: aiosqlite.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
         # In aiosqlite's worker threads: what may have to wait (a checkpoint; a read that
@@ -75,11 +76,10 @@ class Database:
     async def connect(self) -> None:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await asyncio.to_thread(_connect, self.path, busy_ms=BUSY_TIMEOUT_MS)
-        writer.execute("PRAGMA journal_mode = WAL")
-        writer.execute("PRAGMA synchronous = NORMAL")
-        writer.execute("PRAGMA wal_autocheckpoint = 0")  # see CHECKPOINT_EVERY
-        writer.execute("PRAGMA busy_timeout = 0")  # on the loop: never wait there
+        writer = await _open_in_thread(self.path)
+        await writer.execute("PRAGMA journal_mode = WAL")
+        await writer.execute("PRAGMA synchronous = NORMAL")
+        await writer.execute("PRAGMA wal_autocheckpoint = 0")  # see CHECKPOINT_EVERY
         self._writer = writer
         self._reader = _connect(self.path, busy_ms=0, read_only=True)
         self._checkpointer = await _open_in_thread(self.path)
@@ -89,12 +89,11 @@ class Database:
         if self._checkpoint is not None:
             await asyncio.gather(self._checkpoint, return_exceptions=True)
         # the writer last: the last connection out checkpoints what is left
-        for waiting in (self._checkpointer, self._slow_reader):
+        if self._reader is not None:
+            self._reader.close()
+        for waiting in (self._checkpointer, self._slow_reader, self._writer):
             if waiting is not None:
                 await waiting.close()
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                conn.close()
         self._reader = self._writer = self._checkpointer = self._slow_reader = None
 
     def _committed(self) -> None:
@@ -119,7 +118,7 @@ class Database:
                 log.warning("WAL checkpoint failed (the next one retries): %s", exc)
 
     @property
-    def writer(self) -> sqlite3.Connection:
+    def writer(self) -> aiosqlite.Connection:
         if self._writer is None:
             raise RuntimeError("Database.connect() was not called")
         return self._writer
@@ -136,19 +135,13 @@ class Database:
         only way to write. Keep the block to statements: nothing in it waits for the network."""
         async with self._lock:
             conn = self.writer
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if not _busy(exc):
-                    raise
-                # Another process holds the lock: wait for it in a worker thread, not here.
-                await asyncio.to_thread(_begin_waiting, conn)
+            await conn.execute("BEGIN IMMEDIATE")  # waits for another process in its thread
             try:
                 yield Tx(conn)
             except BaseException:
-                conn.rollback()
+                await conn.rollback()
                 raise
-            conn.commit()
+            await conn.commit()
             self._committed()
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
@@ -176,15 +169,6 @@ class Database:
         return None if row is None else row[0]
 
 
-def _begin_waiting(conn: sqlite3.Connection) -> None:
-    """BEGIN IMMEDIATE with the busy timeout (in a worker thread)."""
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    finally:
-        conn.execute("PRAGMA busy_timeout = 0")
-
-
 def _busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
@@ -200,25 +184,29 @@ def _rows(cursor: sqlite3.Cursor, one: bool) -> list[Row]:
 class Tx:
     """The handle a service gets inside `Database.transaction()`; repositories take one."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns lastrowid for inserts, else the changed row count."""
-        cursor = self.conn.execute(sql, params)
         if sql.lstrip()[:6].upper() == "INSERT":
-            return int(cursor.lastrowid or 0)
-        return int(cursor.rowcount)
+            row = await self.conn.execute_insert(sql, params)  # one thread hop, not three
+            return int(row[0]) if row and row[0] is not None else 0
+        cursor = await self.conn.execute(sql, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            await cursor.close()
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        self.conn.executemany(sql, rows)
+        await self.conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        row: Row | None = self.conn.execute(sql, params).fetchone()
-        return row
+        rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        return list(self.conn.execute(sql, params).fetchall())
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

@@ -37,7 +37,8 @@ async def test_checkpoints_run_in_a_worker_thread_and_keep_the_wal_bounded(db):
 
 
 async def test_the_writer_never_checkpoints_itself(db):
-    assert db.writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    async with db.writer.execute("PRAGMA wal_autocheckpoint") as cursor:
+        assert (await cursor.fetchone())[0] == 0
 
 
 async def locked_by_another_process(db, seconds: float) -> threading.Thread:

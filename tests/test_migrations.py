@@ -25,8 +25,8 @@ async def test_empty_to_latest_then_noop(tmp_path):
         assert await db.fetchval("PRAGMA journal_mode") == "wal"
         assert await db.fetchval("PRAGMA foreign_keys") == 1
         assert await db.fetchval("PRAGMA busy_timeout") == 0  # the loop's reader never waits
-        async with db.transaction() as tx:  # on the loop too: a lock is waited for elsewhere
-            assert await tx.fetchval("PRAGMA busy_timeout") == 0
+        async with db.transaction() as tx:  # the writer in its thread waits for a lock
+            assert await tx.fetchval("PRAGMA busy_timeout") == 5000
     finally:
         await db.close()
 
