@@ -118,7 +118,7 @@ class SQLiteStorage(BaseStorage):
             now = time.time()
             rows = [(k, self._cache[k][0], json.dumps(self._cache[k][1]), now) for k in keys]
             try:
-                async with self.db.transaction() as tx:
+                async with self.db.transaction(hot=True) as tx:
                     await tx.executemany(
                         "INSERT INTO fsm (key, state, data, updated_at) VALUES (?, ?, ?, ?)"
                         " ON CONFLICT (key) DO UPDATE SET state = excluded.state,"

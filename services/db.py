@@ -1,15 +1,13 @@
-"""SQLite access: one write path (`transaction()`: one aiosqlite connection behind a lock) and
-awaitable reads (a second, plain sqlite3 connection answering right on the event loop; WAL).
+"""SQLite access (WAL): one way to write, `transaction()`, under one lock; awaitable reads.
 
-Reads on the loop are kept, measured (bench/updates.py, 50 users at once, the realistic mix,
-same runs): through aiosqlite's worker thread, as the library does it, the bot handled 8% fewer
-updates a second and a tap's handling took 38 ms at p50 and 170 ms at p99 instead of 0.5 and
-1.0 ms (a thread trip waits for the GIL behind a busy loop; the reads here are indexed lookups
-of tens of microseconds). Writes stay the library's way: on the loop they were 13% faster on
-the update mix but made finished videos reach the chat 3.7 s later (bench/jobs.py: ready ->
-sent p50 8.5 s instead of 4.7 s with 1,000 jobs). A read that meets another process's
-exclusive lock waits in aiosqlite's thread (busy_timeout is 0 on the loop), as do the WAL
-checkpoints."""
+Reads use a plain sqlite3 connection right on the event loop. Kept, measured (bench/updates.py,
+50 users at once, the realistic mix, same runs): through aiosqlite's worker thread, as the
+library does it, the bot handled 8% fewer updates a second and a tap's handling took 38 ms at
+p50 and 170 ms at p99 instead of 0.5 and 1.0 ms (a thread trip waits for the GIL behind a busy
+loop; the reads here are indexed lookups of tens of microseconds). A read that meets another
+process's exclusive lock waits in aiosqlite's thread instead (busy_timeout is 0 on the loop),
+as do the WAL checkpoints. Writes go through aiosqlite, except the hot ones (see
+`Database.transaction`)."""
 
 from __future__ import annotations
 
@@ -19,7 +17,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -64,6 +62,7 @@ class Database:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._writer: aiosqlite.Connection | None = None
+        self._loop_writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
         # In aiosqlite's worker threads: what may have to wait (a checkpoint; a read that
@@ -81,6 +80,10 @@ class Database:
         await writer.execute("PRAGMA synchronous = NORMAL")
         await writer.execute("PRAGMA wal_autocheckpoint = 0")  # see CHECKPOINT_EVERY
         self._writer = writer
+        loop_writer = _connect(self.path, busy_ms=0)  # busy_timeout 0: see transaction()
+        loop_writer.execute("PRAGMA synchronous = NORMAL")
+        loop_writer.execute("PRAGMA wal_autocheckpoint = 0")
+        self._loop_writer = loop_writer
         self._reader = _connect(self.path, busy_ms=0, read_only=True)
         self._checkpointer = await _open_in_thread(self.path)
         self._slow_reader = await _open_in_thread(self.path, read_only=True)
@@ -89,12 +92,14 @@ class Database:
         if self._checkpoint is not None:
             await asyncio.gather(self._checkpoint, return_exceptions=True)
         # the writer last: the last connection out checkpoints what is left
-        if self._reader is not None:
-            self._reader.close()
+        for plain in (self._reader, self._loop_writer):
+            if plain is not None:
+                plain.close()
         for waiting in (self._checkpointer, self._slow_reader, self._writer):
             if waiting is not None:
                 await waiting.close()
-        self._reader = self._writer = self._checkpointer = self._slow_reader = None
+        self._reader = self._loop_writer = None
+        self._writer = self._checkpointer = self._slow_reader = None
 
     def _committed(self) -> None:
         self._commits += 1
@@ -130,19 +135,51 @@ class Database:
         return self._reader
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """One atomic unit: committed when the block ends, rolled back on any exception. The
-        only way to write. Keep the block to statements: nothing in it waits for the network."""
+    async def transaction(self, *, hot: bool = False) -> AsyncIterator[Tx]:
+        """One atomic unit: committed when the block ends, rolled back on any exception; the
+        only way to write. Keep the block to statements: nothing in it waits for the network.
+
+        `hot`: a short write on the path of a tap (a card, the FSM state) runs on the loop's
+        own sqlite3 connection, start to commit without a thread trip; the rest goes through
+        aiosqlite's thread and gives the loop back at every statement. Both take the same lock.
+        Measured, each alone: everything hot made finished videos reach the chat 3.7 s later
+        (bench/jobs.py, 1,000 jobs: ready -> sent p50 8.5 s instead of 4.7 s: the runner's
+        writes stopped letting deliveries run between them); nothing hot took a tap's p99 from
+        1.3 ms to 500 ms and the update rate down 13% (bench/updates.py: the cards and the FSM
+        queue behind thread trips that wait for the GIL)."""
         async with self._lock:
+            if hot:
+                plain = await self._loop_begin()
+                try:
+                    yield LoopTx(plain)
+                except BaseException:
+                    plain.rollback()
+                    raise
+                plain.commit()
+                self._committed()
+                return
             conn = self.writer
             await conn.execute("BEGIN IMMEDIATE")  # waits for another process in its thread
             try:
-                yield Tx(conn)
+                yield ThreadTx(conn)
             except BaseException:
                 await conn.rollback()
                 raise
             await conn.commit()
             self._committed()
+
+    async def _loop_begin(self) -> sqlite3.Connection:
+        conn = self._loop_writer
+        if conn is None:
+            raise RuntimeError("Database.connect() was not called")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+            # Another process holds the lock: wait for it in a worker thread, not here.
+            await asyncio.to_thread(_begin_waiting, conn)
+        return conn
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self._read(sql, params, one=True)
@@ -169,6 +206,15 @@ class Database:
         return None if row is None else row[0]
 
 
+def _begin_waiting(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE with the busy timeout (in a worker thread)."""
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    finally:
+        conn.execute("PRAGMA busy_timeout = 0")
+
+
 def _busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
@@ -181,8 +227,23 @@ def _rows(cursor: sqlite3.Cursor, one: bool) -> list[Row]:
     return list(cursor.fetchall())
 
 
-class Tx:
+class Tx(Protocol):
     """The handle a service gets inside `Database.transaction()`; repositories take one."""
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns lastrowid for inserts, else the changed row count."""
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None: ...
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any: ...
+
+
+class ThreadTx:
+    """A transaction on aiosqlite's connection: every statement in its thread."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
@@ -207,6 +268,33 @@ class Tx:
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self.conn.execute_fetchall(sql, params))
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class LoopTx:
+    """A hot transaction on the loop's own sqlite3 connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        cursor = self.conn.execute(sql, params)
+        if sql.lstrip()[:6].upper() == "INSERT":
+            return int(cursor.lastrowid or 0)
+        return int(cursor.rowcount)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        self.conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        row: Row | None = self.conn.execute(sql, params).fetchone()
+        return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(self.conn.execute(sql, params).fetchall())
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

@@ -54,7 +54,7 @@ class Drafts:
         self.clock = clock
 
     async def stage_image(self, user_id: int, data: bytes, mime: str) -> int:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(hot=True) as tx:
             return await tx.execute(
                 "INSERT INTO staged_images (user_id, mime, data, created_at) VALUES (?, ?, ?, ?)",
                 (user_id, mime, data, self.clock()),
@@ -93,7 +93,7 @@ class Drafts:
             translation,
             self.clock(),
         )
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(hot=True) as tx:
             draft_id = await tx.execute(
                 "INSERT INTO drafts (user_id, mode, model_id, params, prompt, image_id,"
                 " image_uuid, prompt_sent, translation, created_at)"
@@ -119,7 +119,7 @@ class Drafts:
         self, draft_id: int, user_id: int, prompt_sent: str | None, translation: str
     ) -> bool:
         """Switch an open card between the original prompt and its English translation."""
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(hot=True) as tx:
             changed = await tx.execute(
                 "UPDATE drafts SET prompt_sent = ?, translation = ?"
                 " WHERE id = ? AND user_id = ? AND status = 'open'",
@@ -163,7 +163,7 @@ class Drafts:
         await tx.execute("UPDATE drafts SET job_id = ? WHERE id = ?", (job_id, draft_id))
 
     async def cancel(self, draft_id: int, user_id: int) -> bool:
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(hot=True) as tx:
             changed = await tx.execute(
                 "UPDATE drafts SET status = 'cancelled'"
                 " WHERE id = ? AND user_id = ? AND status = 'open'",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from services import db as db_module
 
 
-async def write(db, sql: str, params: tuple = ()) -> None:
-    async with db.transaction() as tx:
+async def write(db, sql: str, params: tuple = (), *, hot: bool = False) -> None:
+    async with db.transaction(hot=hot) as tx:
         await tx.execute(sql, params)
 
 
@@ -64,7 +66,8 @@ async def locked_by_another_process(db, seconds: float) -> threading.Thread:
     return thread
 
 
-async def test_a_lock_held_by_another_process_never_freezes_the_event_loop(db):
+@pytest.mark.parametrize("hot", [False, True], ids=["in aiosqlite's thread", "hot, on the loop"])
+async def test_a_lock_held_by_another_process_never_freezes_the_event_loop(db, hot):
     await write(db, "INSERT INTO users (id) VALUES (7)")
     thread = await locked_by_another_process(db, 0.5)
     ticks = 0
@@ -80,7 +83,7 @@ async def test_a_lock_held_by_another_process_never_freezes_the_event_loop(db):
     await asyncio.sleep(0)
     assert await db.fetchval("SELECT id FROM users WHERE id = 7") == 7  # WAL: reads go on
     before = ticks
-    await write(db, "INSERT INTO users (id) VALUES (8)")  # waits for the lock
+    await write(db, "INSERT INTO users (id) VALUES (8)", hot=hot)  # waits for the lock
     during = ticks - before
     done.set()
     await ticker

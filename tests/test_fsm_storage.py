@@ -20,10 +20,10 @@ async def test_a_failed_write_is_tried_again_without_another_change(db):
     real_transaction = db.transaction
     failures = [sqlite3.OperationalError("database is locked")] * 2
 
-    def flaky():
+    def flaky(**how):
         if failures:
             raise failures.pop()
-        return real_transaction()
+        return real_transaction(**how)
 
     db.transaction = flaky
     await storage.set_state(key(1), "Wizard:prompt")  # the only change there will be
