@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Coroutine
 from typing import Any
 
-from services.catalog import Catalog, ValidParams, video_task
+from services.catalog import Catalog, ValidParams, VideoModel, video_task
 from services.catalog_check import CatalogChecker
 from services.jobs import Clock, Job, JobService, Status
 from services.runner.contracts import (
@@ -191,30 +191,10 @@ class JobRunner:
     # --- submitting ---------------------------------------------------------------------------
 
     async def _submit(self, job: Job) -> None:
-        model = self.catalog.get(job.model_id)
-        if model is None or job.model_id in self.catalog.live.retired:
-            await self._fail(job, "retired", f"model {job.model_id} is retired")
+        checked = await self._still_valid(job)
+        if checked is None:
             return
-        if self.catalog.live.is_suspended(job.model_id):
-            why = self.catalog.live.suspended[job.model_id][1]
-            await self._fail(job, ErrorClass.UPSTREAM.value, f"model withdrawn for now: {why}")
-            return
-        params = self.catalog.validate(model, job.mode, job.params)
-        if not isinstance(params, ValidParams):
-            detail = "; ".join(p.message for p in params)
-            log.warning("job %d: %s no longer takes its parameters: %s", job.id, model.id, detail)
-            await self._fail(job, "refused", detail)
-            return
-        if self.checker is not None:
-            frames = ("00000000-0000-4000-8000-000000000000",) if job.mode.value == "i2v" else ()
-            task = video_task(
-                model, params, job.prompt, job.task_uuid, frames, ttl=self.options.result_ttl
-            )
-            refusal = self.checker.refusal(model.id, task)
-            if refusal is not None:  # the request would be refused: it never leaves
-                log.warning("job %d: Runware's schema for %s refuses %s", job.id, model.id, refusal)
-                await self._fail(job, "refused", refusal)
-                return
+        model, params = checked
         attempt = job.submit_attempts + 1  # this one (the job read back after an upload
         await self.jobs.update(job, submit_attempts=attempt)  # already counts it)
         try:
@@ -246,6 +226,35 @@ class JobRunner:
         if submitted is not None:
             log.info("job %d submitted as %s", job.id, job.task_uuid)
             await self._show_progress(submitted)
+
+    async def _still_valid(self, job: Job) -> tuple[VideoModel, ValidParams] | None:
+        """The job's model and parameters as Runware would take them now; otherwise the job is
+        failed (refunded, the user told) and None. A request the schema refuses never leaves."""
+        model = self.catalog.get(job.model_id)
+        if model is None or job.model_id in self.catalog.live.retired:
+            await self._fail(job, "retired", f"model {job.model_id} is retired")
+            return None
+        if self.catalog.live.is_suspended(job.model_id):
+            why = self.catalog.live.suspended[job.model_id][1]
+            await self._fail(job, ErrorClass.UPSTREAM.value, f"model withdrawn for now: {why}")
+            return None
+        params = self.catalog.validate(model, job.mode, job.params)
+        if not isinstance(params, ValidParams):
+            detail = "; ".join(p.message for p in params)
+            log.warning("job %d: %s no longer takes its parameters: %s", job.id, model.id, detail)
+            await self._fail(job, "refused", detail)
+            return None
+        if self.checker is not None:
+            frames = ("00000000-0000-4000-8000-000000000000",) if job.mode.value == "i2v" else ()
+            task = video_task(
+                model, params, job.prompt, job.task_uuid, frames, ttl=self.options.result_ttl
+            )
+            refusal = self.checker.refusal(model.id, task)
+            if refusal is not None:
+                log.warning("job %d: Runware's schema for %s refuses %s", job.id, model.id, refusal)
+                await self._fail(job, "refused", refusal)
+                return None
+        return model, params
 
     async def _upload(self, job: Job) -> Job | None:
         """Upload the source image once; the stored imageUUID makes a retry skip it."""
