@@ -11,19 +11,14 @@ from aiogram.utils.i18n import gettext as _
 from handlers.admin.shared import usage
 from handlers.render import Markup, fill
 from handlers.texts import TEXT_LIMIT, utf16_len
-from services.admin import Admin, ModelCost
+from services.admin import Admin, ModelCost, Stats
 from services.catalog import Catalog, VideoModel, Withdrawal
 from services.catalog_check import CatalogChecker
 from services.jobs import JobService
 
 
-async def cmd_stats(
-    message: Message, command: CommandObject, admin: Admin, catalog: Catalog
-) -> None:
-    if command.args:
-        await message.answer(usage("stats"))
-        return
-    s = await admin.stats()
+def stats_lines(s: Stats) -> list[str]:
+    """/stats without the per-model part: users, jobs, deliveries, tokens, Runware's cost."""
     per_usd = f"{s.tokens_per_usd:.1f}" if s.tokens_per_usd is not None else "—"
     lines = [
         _("📊 <b>Stats</b>"),
@@ -59,6 +54,16 @@ async def cmd_stats(
             usd=f"{s.usd_cost:.2f}", per_usd=per_usd
         ),
     ]
+    return lines
+
+
+async def cmd_stats(
+    message: Message, command: CommandObject, admin: Admin, catalog: Catalog
+) -> None:
+    if command.args:
+        await message.answer(usage("stats"))
+        return
+    lines = stats_lines(await admin.stats())
     costs = await admin.model_costs()
     if costs:
         lines += ["", _("<b>Per model</b> (jobs · tokens charged · USD spent · margin):")]
