@@ -114,6 +114,26 @@ class Services:
         await self.db.close()
 
 
+def build_runware(settings: Settings) -> RunwareClient:
+    return RunwareClient(
+        settings.runware_api_key.get_secret_value(),
+        settings.runware_api_url,
+        RunwareOptions(
+            timeout=settings.runware_timeout_seconds,
+            max_attempts=settings.runware_max_attempts,
+            max_retry_seconds=max(60.0, settings.runware_timeout_seconds * 2),
+        ),
+    )
+
+
+def build_translator(settings: Settings, http: httpx.AsyncClient) -> PromptTranslator:
+    """LibreTranslate when TRANSLATE_API_URL is set; otherwise prompts go as written."""
+    if not settings.translate_api_url:
+        return PromptTranslator(None)
+    key = settings.translate_api_key.get_secret_value() if settings.translate_api_key else None
+    return PromptTranslator(LibreTranslate(settings.translate_api_url, key, http))
+
+
 async def build_services(settings: Settings) -> Services:
     catalog = load_catalog(settings.catalog_path or CATALOG_PATH)
     db = Database(settings.database_path)
@@ -123,15 +143,7 @@ async def build_services(settings: Settings) -> Services:
     except BaseException:
         await db.close()
         raise
-    runware = RunwareClient(
-        settings.runware_api_key.get_secret_value(),
-        settings.runware_api_url,
-        RunwareOptions(
-            timeout=settings.runware_timeout_seconds,
-            max_attempts=settings.runware_max_attempts,
-            max_retry_seconds=max(60.0, settings.runware_timeout_seconds * 2),
-        ),
-    )
+    runware = build_runware(settings)
     schemas = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
     checker = CatalogChecker(
         catalog,
@@ -148,11 +160,7 @@ async def build_services(settings: Settings) -> Services:
     drafts = Drafts(db)
     await drafts.cleanup()
     downloads = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0), follow_redirects=True)
-    backend = None
-    if settings.translate_api_url:
-        key = settings.translate_api_key.get_secret_value() if settings.translate_api_key else None
-        backend = LibreTranslate(settings.translate_api_url, key, downloads)
-    translator = PromptTranslator(backend)
+    translator = build_translator(settings, downloads)
     return Services(
         settings,
         db,
