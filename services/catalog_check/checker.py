@@ -151,54 +151,54 @@ class CatalogChecker:
         first = self._first_check
         self._first_check = False
         for model in self.catalog.models:
-            old = self.states.get(model.id)
-            if model.id not in registry:
-                state = ModelState(
-                    model.id,
-                    "retired",
-                    "not in Runware's model registry",
-                    (),
-                    old.usd_cost if old else None,
-                    now,
-                )
-                await self._store(state, None)
-                if old is None or old.status != "retired" or first:
-                    changes.append(self._describe_retired(model))
-                self.states[model.id] = state
-                continue
-            try:
-                schema = await self._fetch_schema(model.id)
-                validator = compile_schema(schema)
-            except SchemaServiceError as exc:
-                log.warning("catalog check: %s: %s; its state stays as it was", model.id, exc)
-                self.last_error = f"{model.id}: {exc}"
-                if old is not None and old.status == "retired":
-                    # In the registry again: usable, with the last known schema if any.
-                    state = ModelState(model.id, "live", None, (), old.usd_cost, now)
-                    await self._store(state, None)
-                    self.states[model.id] = state
-                    changes.append(f"{model.name} ({model.id}): back in Runware's registry")
-                continue
-            self._validators[model.id] = validator
-            requests = requests_of(model, self.catalog)
-            withdrawn = withdrawals(requests, validator)
-            dry = [w for w in (old.withdrawn if old else ()) if w.path.startswith("dry run")]
-            withdrawn = unique([*withdrawn, *dry])
-            refused_all = bool(requests) and all(matches(withdrawn, f) for _, f in requests)
-            status = "unusable" if refused_all else "live"
-            reason = "Runware's schema refuses every combination" if status == "unusable" else None
-            state = ModelState(
-                model.id, status, reason, tuple(withdrawn), old.usd_cost if old else None, now
-            )
-            await self._store(state, schema)
-            changes.extend(state_changes(model, old, state))
-            self.states[model.id] = state
+            changes += await self._check_model(model, model.id in registry, first, now)
         self.last_check = now
         self._apply()
         if changes:
             log.warning("catalog check: %s", "; ".join(changes))
             await self._tell_admins(changes)
         return changes
+
+    async def _check_model(
+        self, model: VideoModel, registered: bool, first: bool, now: float
+    ) -> list[str]:
+        """One model's state from the registry and its schema, stored; the changes to report."""
+        old = self.states.get(model.id)
+        cost = old.usd_cost if old else None
+        if not registered:
+            state = ModelState(
+                model.id, "retired", "not in Runware's model registry", (), cost, now
+            )
+            await self._store(state, None)
+            self.states[model.id] = state
+            if old is None or old.status != "retired" or first:
+                return [self._describe_retired(model)]
+            return []
+        try:
+            schema = await self._fetch_schema(model.id)
+            validator = compile_schema(schema)
+        except SchemaServiceError as exc:
+            log.warning("catalog check: %s: %s; its state stays as it was", model.id, exc)
+            self.last_error = f"{model.id}: {exc}"
+            if old is None or old.status != "retired":
+                return []
+            # In the registry again: usable, with the last known schema if any.
+            state = ModelState(model.id, "live", None, (), cost, now)
+            await self._store(state, None)
+            self.states[model.id] = state
+            return [f"{model.name} ({model.id}): back in Runware's registry"]
+        self._validators[model.id] = validator
+        requests = requests_of(model, self.catalog)
+        withdrawn = withdrawals(requests, validator)
+        dry = [w for w in (old.withdrawn if old else ()) if w.path.startswith("dry run")]
+        withdrawn = unique([*withdrawn, *dry])
+        refused_all = bool(requests) and all(matches(withdrawn, f) for _, f in requests)
+        status = "unusable" if refused_all else "live"
+        reason = "Runware's schema refuses every combination" if refused_all else None
+        state = ModelState(model.id, status, reason, tuple(withdrawn), cost, now)
+        await self._store(state, schema)
+        self.states[model.id] = state
+        return state_changes(model, old, state)
 
     def _describe_retired(self, model: VideoModel) -> str:
         heir = self.catalog.successor(model.id)
