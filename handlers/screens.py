@@ -319,21 +319,44 @@ def card(
     ]
     if has_image:
         lines.append(_("Image: your photo"))
-    price_line = _("Price: <b>{price}</b> · balance after: {after}").format(
-        price=tokens(valid.price), after=tokens(max(0, balance - valid.price))
-    )
+    head = "\n".join(lines)
+    price_line = card_price_line(valid.price, balance)
+    room = (TEXT_LIMIT - utf16_len(head) - utf16_len(price_line) - 200) // (2 if prompt_sent else 1)
+    body = card_prompt_lines(prompt, prompt_sent, translation, room)
+    markup = card_keyboard(draft_id, balance >= valid.price, prompt_sent, can_translate)
+    return f"{head}\n{body}\n{price_line}", markup
+
+
+def card_price_line(price: int, balance: int) -> str:
+    if balance >= price:
+        return _("Price: <b>{price}</b> · balance after: {after}").format(
+            price=tokens(price), after=tokens(balance - price)
+        )
+    return _(
+        "Price: <b>{price}</b> · your balance: {balance}\n⚠️ Not enough tokens: {missing} missing."
+    ).format(price=tokens(price), balance=tokens(balance), missing=tokens(price - balance))
+
+
+def card_prompt_lines(
+    prompt: str, prompt_sent: str | None, translation: str | None, room: int
+) -> str:
+    """The user's words and the English text sent (each cut to `room`), or why there is none."""
+    label, sent_label = _("Prompt:"), _("In English (this is sent):")
+    body = f"\n{label} <i>{escape(cut(prompt, room))}</i>\n" if prompt else "\n"
+    if prompt_sent:
+        body += f"{sent_label} <i>{escape(cut(prompt_sent, room))}</i>\n"
+    elif translation == "failed":
+        body += _("⚠️ Translation is unavailable right now: the prompt goes as written.") + "\n"
+    return body
+
+
+def card_keyboard(
+    draft_id: int, affordable: bool, prompt_sent: str | None, can_translate: bool
+) -> InlineKeyboardMarkup:
     kb = Keyboard()
-    if balance >= valid.price:
+    if affordable:
         kb.button(text=_("🚀 Generate"), callback_data=Card(action=CardAction.GO, draft=draft_id))
     else:
-        price_line = _(
-            "Price: <b>{price}</b> · your balance: {balance}\n"
-            "⚠️ Not enough tokens: {missing} missing."
-        ).format(
-            price=tokens(valid.price),
-            balance=tokens(balance),
-            missing=tokens(valid.price - balance),
-        )
         kb.button(text=_("💰 Top up"), callback_data=Card(action=CardAction.TOPUP, draft=draft_id))
     if prompt_sent:
         kb.button(
@@ -351,19 +374,7 @@ def card(
     )
     kb.button(text=_("✖ Cancel"), callback_data=Card(action=CardAction.CANCEL, draft=draft_id))
     kb.adjust(1)
-    head = "\n".join(lines)
-    labels = [_("Prompt:"), _("In English (this is sent):")]
-    room = (TEXT_LIMIT - utf16_len(head) - utf16_len(price_line) - 200) // (2 if prompt_sent else 1)
-
-    def shown(text: str) -> str:
-        return escape(cut(text, room))
-
-    body = f"\n{labels[0]} <i>{shown(prompt)}</i>\n" if prompt else "\n"
-    if prompt_sent:
-        body += f"{labels[1]} <i>{shown(prompt_sent)}</i>\n"
-    elif translation == "failed":
-        body += _("⚠️ Translation is unavailable right now: the prompt goes as written.") + "\n"
-    return f"{head}\n{body}\n{price_line}", kb.as_markup()
+    return kb.as_markup()
 
 
 def idea_categories(ideas: Ideas, mode: Mode, language: str) -> tuple[str, InlineKeyboardMarkup]:
