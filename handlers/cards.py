@@ -1,5 +1,6 @@
 """Confirmation cards on the screen: one call to the card service (services/cards.py), then the
-wizard's state and the card drawn, or the prompt step again with the reason."""
+wizard's state and the card drawn (its text and buttons are here too), or the prompt step again
+with the reason."""
 
 from __future__ import annotations
 
@@ -7,20 +8,26 @@ from dataclasses import dataclass
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
+from handlers.callbacks import Card, CardAction
+from handlers.keyboard import Keyboard
+from handlers.render import escape, fill
 from handlers.replies import prompt_problem_text
+from handlers.screens import mode_name, param_lines, tokens
 from handlers.states import Wizard, WizardData, save
+from handlers.texts import TEXT_LIMIT, cut, utf16_len
 from handlers.ui import Event, show
 from services.cards import CardRequest, CardService, CardView
-from services.catalog import Problem
+from services.catalog import Problem, ValidParams, VideoModel
 from services.drafts import StoredDraft
 from services.users import User
 
 
 def draw(view: CardView) -> tuple[str, InlineKeyboardMarkup]:
     draft = view.draft
-    return screens.card(
+    return card(
         view.model,
         view.valid,
         draft.prompt,
@@ -31,6 +38,83 @@ def draw(view: CardView) -> tuple[str, InlineKeyboardMarkup]:
         translation=draft.translation,
         can_translate=view.can_translate,
     )
+
+
+def card(
+    model: VideoModel,
+    valid: ValidParams,
+    prompt: str,
+    balance: int,
+    draft_id: int,
+    has_image: bool,
+    *,
+    prompt_sent: str | None = None,
+    translation: str | None = None,
+    can_translate: bool = False,
+) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [
+        _("<b>Check and confirm</b>"),
+        fill("🎬 <b>{name}</b> · {mode}", name=model.name, mode=mode_name(valid.mode)),
+        *param_lines(valid),
+    ]
+    if has_image:
+        lines.append(_("Image: your photo"))
+    head = "\n".join(lines)
+    price_line = card_price_line(valid.price, balance)
+    room = (TEXT_LIMIT - utf16_len(head) - utf16_len(price_line) - 200) // (2 if prompt_sent else 1)
+    body = card_prompt_lines(prompt, prompt_sent, translation, room)
+    markup = card_keyboard(draft_id, balance >= valid.price, prompt_sent, can_translate)
+    return f"{head}\n{body}\n{price_line}", markup
+
+
+def card_price_line(price: int, balance: int) -> str:
+    if balance >= price:
+        return _("Price: <b>{price}</b> · balance after: {after}").format(
+            price=tokens(price), after=tokens(balance - price)
+        )
+    return _(
+        "Price: <b>{price}</b> · your balance: {balance}\n⚠️ Not enough tokens: {missing} missing."
+    ).format(price=tokens(price), balance=tokens(balance), missing=tokens(price - balance))
+
+
+def card_prompt_lines(
+    prompt: str, prompt_sent: str | None, translation: str | None, room: int
+) -> str:
+    """The user's words and the English text sent (each cut to `room`), or why there is none."""
+    label, sent_label = _("Prompt:"), _("In English (this is sent):")
+    body = f"\n{label} <i>{escape(cut(prompt, room))}</i>\n" if prompt else "\n"
+    if prompt_sent:
+        body += f"{sent_label} <i>{escape(cut(prompt_sent, room))}</i>\n"
+    elif translation == "failed":
+        body += _("⚠️ Translation is unavailable right now: the prompt goes as written.") + "\n"
+    return body
+
+
+def card_keyboard(
+    draft_id: int, affordable: bool, prompt_sent: str | None, can_translate: bool
+) -> InlineKeyboardMarkup:
+    kb = Keyboard()
+    if affordable:
+        kb.button(text=_("🚀 Generate"), callback_data=Card(action=CardAction.GO, draft=draft_id))
+    else:
+        kb.button(text=_("💰 Top up"), callback_data=Card(action=CardAction.TOPUP, draft=draft_id))
+    if prompt_sent:
+        kb.button(
+            text=_("✍️ Send my original text"),
+            callback_data=Card(action=CardAction.ORIGINAL, draft=draft_id),
+        )
+    elif can_translate:
+        kb.button(
+            text=_("🌐 Translate to English"),
+            callback_data=Card(action=CardAction.TRANSLATE, draft=draft_id),
+        )
+    kb.button(
+        text=_("⚙️ Change parameters"),
+        callback_data=Card(action=CardAction.EDIT, draft=draft_id),
+    )
+    kb.button(text=_("✖ Cancel"), callback_data=Card(action=CardAction.CANCEL, draft=draft_id))
+    kb.adjust(1)
+    return kb.as_markup()
 
 
 @dataclass

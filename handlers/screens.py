@@ -9,8 +9,6 @@ from aiogram.utils.i18n import ngettext
 
 from handlers.callbacks import (
     Again,
-    Card,
-    CardAction,
     Idea,
     Language,
     Menu,
@@ -22,8 +20,7 @@ from handlers.callbacks import (
     model_slug,
 )
 from handlers.keyboard import Keyboard
-from handlers.render import escape, fill
-from handlers.texts import TEXT_LIMIT, cut, utf16_len
+from handlers.render import fill
 from services.catalog import Catalog, Mode, ValidParams, VideoModel
 from services.ideas import Category, Ideas
 
@@ -298,83 +295,6 @@ def ask_prompt(model: VideoModel, mode: Mode) -> str:
         "✍️ Describe the video you want: the scene, the action, the camera. {min}-{max} "
         "characters. English works best."
     ).format(min=model.prompt_min, max=model.prompt_max)
-
-
-def card(
-    model: VideoModel,
-    valid: ValidParams,
-    prompt: str,
-    balance: int,
-    draft_id: int,
-    has_image: bool,
-    *,
-    prompt_sent: str | None = None,
-    translation: str | None = None,
-    can_translate: bool = False,
-) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [
-        _("<b>Check and confirm</b>"),
-        fill("🎬 <b>{name}</b> · {mode}", name=model.name, mode=mode_name(valid.mode)),
-        *param_lines(valid),
-    ]
-    if has_image:
-        lines.append(_("Image: your photo"))
-    head = "\n".join(lines)
-    price_line = card_price_line(valid.price, balance)
-    room = (TEXT_LIMIT - utf16_len(head) - utf16_len(price_line) - 200) // (2 if prompt_sent else 1)
-    body = card_prompt_lines(prompt, prompt_sent, translation, room)
-    markup = card_keyboard(draft_id, balance >= valid.price, prompt_sent, can_translate)
-    return f"{head}\n{body}\n{price_line}", markup
-
-
-def card_price_line(price: int, balance: int) -> str:
-    if balance >= price:
-        return _("Price: <b>{price}</b> · balance after: {after}").format(
-            price=tokens(price), after=tokens(balance - price)
-        )
-    return _(
-        "Price: <b>{price}</b> · your balance: {balance}\n⚠️ Not enough tokens: {missing} missing."
-    ).format(price=tokens(price), balance=tokens(balance), missing=tokens(price - balance))
-
-
-def card_prompt_lines(
-    prompt: str, prompt_sent: str | None, translation: str | None, room: int
-) -> str:
-    """The user's words and the English text sent (each cut to `room`), or why there is none."""
-    label, sent_label = _("Prompt:"), _("In English (this is sent):")
-    body = f"\n{label} <i>{escape(cut(prompt, room))}</i>\n" if prompt else "\n"
-    if prompt_sent:
-        body += f"{sent_label} <i>{escape(cut(prompt_sent, room))}</i>\n"
-    elif translation == "failed":
-        body += _("⚠️ Translation is unavailable right now: the prompt goes as written.") + "\n"
-    return body
-
-
-def card_keyboard(
-    draft_id: int, affordable: bool, prompt_sent: str | None, can_translate: bool
-) -> InlineKeyboardMarkup:
-    kb = Keyboard()
-    if affordable:
-        kb.button(text=_("🚀 Generate"), callback_data=Card(action=CardAction.GO, draft=draft_id))
-    else:
-        kb.button(text=_("💰 Top up"), callback_data=Card(action=CardAction.TOPUP, draft=draft_id))
-    if prompt_sent:
-        kb.button(
-            text=_("✍️ Send my original text"),
-            callback_data=Card(action=CardAction.ORIGINAL, draft=draft_id),
-        )
-    elif can_translate:
-        kb.button(
-            text=_("🌐 Translate to English"),
-            callback_data=Card(action=CardAction.TRANSLATE, draft=draft_id),
-        )
-    kb.button(
-        text=_("⚙️ Change parameters"),
-        callback_data=Card(action=CardAction.EDIT, draft=draft_id),
-    )
-    kb.button(text=_("✖ Cancel"), callback_data=Card(action=CardAction.CANCEL, draft=draft_id))
-    kb.adjust(1)
-    return kb.as_markup()
 
 
 def idea_categories(ideas: Ideas, mode: Mode, language: str) -> tuple[str, InlineKeyboardMarkup]:
