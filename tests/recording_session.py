@@ -43,6 +43,16 @@ class RecordingSession(BaseSession):
         parameters={"retry_after": 1})."""
         self._scripted.append((method, envelope))
 
+    def refuse(
+        self, method: type[TelegramMethod[Any]] | None, code: int, description: str, **params: Any
+    ) -> None:
+        """Telegram refuses the next call of `method` (None: of any) as it would: the error
+        code, its description and, for a 429, parameters={"retry_after": n}."""
+        envelope: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+        if params:
+            envelope["parameters"] = params
+        self.script(method, **envelope)
+
     def sent(self, method: type[TelegramMethod[Any]]) -> list[Any]:
         return [r for r in self.requests if isinstance(r, method)]
 

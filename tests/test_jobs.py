@@ -538,13 +538,7 @@ async def finished(world, runner, **create):
 async def test_429_on_send_video_still_delivers(world):
     runner = world.runner()
     job = await finished(world, runner)
-    world.session.script(
-        SendVideo,
-        ok=False,
-        error_code=429,
-        description="Too Many Requests: retry after 3",
-        parameters={"retry_after": 3},
-    )
+    world.session.refuse(SendVideo, 429, "Too Many Requests: retry after 3", retry_after=3)
     await run(runner, steps=2)
     assert (await world.job(job.id)).status is Status.DELIVERED
     assert world.telegram_sleeps == [3.0]
@@ -554,12 +548,7 @@ async def test_429_on_send_video_still_delivers(world):
 async def test_url_refused_falls_back_to_a_streamed_upload(world):
     runner = world.runner()
     job = await finished(world, runner)
-    world.session.script(
-        SendVideo,
-        ok=False,
-        error_code=400,
-        description="Bad Request: failed to get HTTP URL content",
-    )
+    world.session.refuse(SendVideo, 400, "Bad Request: failed to get HTTP URL content")
     await run(runner, steps=2)
     job = await world.job(job.id)
     assert job.status is Status.DELIVERED and job.delivered_as == "video"
@@ -574,12 +563,7 @@ async def test_oversize_video_falls_back_to_a_link(world):
     world.messenger.upload_limit = 1000
     runner = world.runner()
     job = await finished(world, runner)
-    world.session.script(
-        SendVideo,
-        ok=False,
-        error_code=400,
-        description="Bad Request: wrong file identifier/HTTP URL specified",
-    )
+    world.session.refuse(SendVideo, 400, "Bad Request: wrong file identifier/HTTP URL specified")
     await run(runner, steps=2)
     job = await world.job(job.id)
     assert job.status is Status.DELIVERED and job.delivered_as == "link"
@@ -591,12 +575,7 @@ async def test_video_url_404_fails_the_job_with_a_refund(world):
     world.router.get(url__startswith=VIDEOS).mock(return_value=httpx.Response(404))
     runner = world.runner()
     job = await finished(world, runner)
-    world.session.script(
-        SendVideo,
-        ok=False,
-        error_code=400,
-        description="Bad Request: failed to get HTTP URL content",
-    )
+    world.session.refuse(SendVideo, 400, "Bad Request: failed to get HTTP URL content")
     await run(runner, steps=2)
     job = await world.job(job.id)
     assert job.status is Status.FAILED and job.error_class == "video_unavailable"
@@ -607,9 +586,7 @@ async def test_video_url_404_fails_the_job_with_a_refund(world):
 async def test_blocked_user_job_is_completed_and_kept(world):
     runner = world.runner()
     job = await finished(world, runner)
-    world.session.script(
-        SendVideo, ok=False, error_code=403, description="Forbidden: bot was blocked by the user"
-    )
+    world.session.refuse(SendVideo, 403, "Forbidden: bot was blocked by the user")
     await run(runner, steps=2)
     job = await world.job(job.id)
     assert job.status is Status.DELIVERED and job.delivered_as == "blocked"
@@ -840,9 +817,7 @@ async def test_a_video_telegram_keeps_refusing_ends_as_its_link_with_a_word_of_t
     job = await finished(world, runner)
     progress = job.progress_message_id or (await world.job(job.id)).progress_message_id
     for _ in range(3):
-        world.session.script(
-            SendVideo, ok=False, error_code=500, description="Internal Server Error"
-        )
+        world.session.refuse(SendVideo, 500, "Internal Server Error")
     job = await deliver_until_done(world, runner, job)
     assert job.delivered_as == "link"
     assert len(world.session.sent(SendVideo)) == 3  # one per attempt: no retry inside a send
@@ -864,7 +839,7 @@ async def test_a_video_telegram_keeps_refusing_ends_as_its_link_with_a_word_of_t
 async def test_an_unreachable_chat_stops_at_once_and_keeps_the_job(world, code, description):
     runner = world.runner()
     job = await finished(world, runner)
-    world.session.script(SendVideo, ok=False, error_code=code, description=description)
+    world.session.refuse(SendVideo, code, description)
     job = await deliver_until_done(world, runner, job)
     assert job.delivered_as == "blocked" and job.video_url
     assert len(world.session.sent(SendVideo)) == 1 and world.session.uploads == []
@@ -876,9 +851,7 @@ async def test_an_unreachable_chat_stops_at_once_and_keeps_the_job(world, code, 
 async def test_a_refused_caption_is_dropped_not_the_video(world):
     runner = world.runner()
     job = await finished(world, runner)
-    world.session.script(
-        SendVideo, ok=False, error_code=400, description="Bad Request: message caption is too long"
-    )
+    world.session.refuse(SendVideo, 400, "Bad Request: message caption is too long")
     job = await deliver_until_done(world, runner, job)
     assert job.delivered_as == "video"
     first, second = world.session.sent(SendVideo)
@@ -889,7 +862,7 @@ async def test_a_link_that_cannot_be_sent_either_ends_kept_and_counted(world):
     runner = world.runner(max_delivery_attempts=2)
     job = await finished(world, runner)
     for _ in range(10):
-        world.session.script(None, ok=False, error_code=502, description="Bad Gateway")
+        world.session.refuse(None, 502, "Bad Gateway")
     job = await deliver_until_done(world, runner, job)
     assert job.delivered_as == "unsent"
     stats = await Admin(world.db, world.billing).stats()

@@ -126,9 +126,7 @@ async def test_refundstars_refuses_when_the_tokens_are_spent_unless_forced(h):
 
 async def test_refundstars_changes_nothing_when_telegram_refuses(h):
     await h.pay(make_payload(Package(100, 50), USER), 50, "ch-3")
-    h.session.script(
-        RefundStarPayment, ok=False, error_code=400, description="Bad Request: CHARGE_NOT_FOUND"
-    )
+    h.session.refuse(RefundStarPayment, 400, "Bad Request: CHARGE_NOT_FOUND")
     admin = h.as_user(ADMIN)
     await admin.send("/refundstars ch-3")
     assert "Telegram refused the refund" in admin.last_text()
@@ -157,12 +155,7 @@ async def test_a_crash_after_telegrams_refund_is_completed_by_the_next_attempt(h
     assert row["refunded_at"] is None and row["refund_pending_at"] is not None
     assert await balance(h) == 110
     # the admin tries again: Telegram says the charge was refunded, so the refund completes
-    h.session.script(
-        RefundStarPayment,
-        ok=False,
-        error_code=400,
-        description="Bad Request: CHARGE_ALREADY_REFUNDED",
-    )
+    h.session.refuse(RefundStarPayment, 400, "Bad Request: CHARGE_ALREADY_REFUNDED")
     admin = h.as_user(ADMIN)
     await admin.send("/refundstars ch-4")
     assert "100 tokens taken back" in admin.last_text()

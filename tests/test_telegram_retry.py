@@ -63,9 +63,7 @@ async def test_a_send_that_may_have_arrived_is_not_repeated(error):
 async def test_429_is_waited_out_for_sends_too():
     session = RecordingSession()
     bot, sleeps = bot_with(session)
-    session.script(
-        SendVideo, ok=False, error_code=429, description="Too Many", parameters={"retry_after": 3}
-    )
+    session.refuse(SendVideo, 429, "Too Many", retry_after=3)
     await bot.send_video(1, "https://v/x.mp4")
     assert len(session.sent(SendVideo)) == 2 and sleeps == [3.0]
 
@@ -81,13 +79,7 @@ async def test_retries_are_bounded():
 async def test_a_long_retry_after_is_not_waited_out():
     session = RecordingSession()
     bot, sleeps = bot_with(session)
-    session.script(
-        SendMessage,
-        ok=False,
-        error_code=429,
-        description="Too Many Requests",
-        parameters={"retry_after": 3600},
-    )
+    session.refuse(SendMessage, 429, "Too Many Requests", retry_after=3600)
     with pytest.raises(TelegramRetryAfter):
         await bot.send_message(1, "hi")
     assert sleeps == []
