@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -196,51 +199,30 @@ def params_screen(
     lines = [fill("<b>{name}</b> · {mode}", name=model.name, mode=mode_name(mode)), ""]
     kb = Keyboard()
     widths: list[int] = []
-
-    def describe(name: str, value: object) -> None:
-        label = PARAM_NAMES.get(name, name)
-        hint = PARAM_HELP.get(name)
-        text = f"<b>{label}</b>: {value_label(name, value)}"
-        lines.append(text + (f" — {hint}" if hint else ""))
-
-    def row(name: str, current: object) -> None:
-        values = catalog.offered(model, mode, valid, name)
-        if len(values) > 1:
-            for value in values:
-                kb.button(
-                    text=_mark(value == current, value_label(name, value)),
-                    callback_data=SetParam(name=name, value=str(value).replace(":", "x")),
-                )
-            widths.append(len(values))
-
-    describe("duration", valid.duration)
-    row("duration", valid.duration)
-    if valid.resolution is not None:
-        describe("resolution", valid.resolution)
-        row("resolution", valid.resolution)
-    if valid.aspect is not None:
-        describe("aspect", valid.aspect)
-        row("aspect", valid.aspect)
+    sizes: list[tuple[str, object]] = [
+        ("duration", valid.duration),
+        ("resolution", valid.resolution),
+        ("aspect", valid.aspect),
+    ]
+    for name, current in sizes:
+        if current is None:
+            continue  # taken from the photo, or not chosen for this model
+        lines.append(_param_line(name, current))
+        offered = catalog.offered(model, mode, valid, name)
+        widths += _choice_row(kb, name, current, offered, lambda v: str(v).replace(":", "x"))
     frames = 1 if mode is Mode.I2V else 0
     for spec in model.options_for(mode, valid.duration, frames):
         value = valid.options[spec.key]
-        describe(spec.key, value)
-        name = PARAM_NAMES.get(spec.key, spec.key)
+        lines.append(_param_line(spec.key, value))
         offered = catalog.offered(model, mode, valid, spec.key)
-        if spec.type == "bool":
-            if (not value) in offered:
-                kb.button(
-                    text=f"{name}: {value_label(spec.key, value)}",
-                    callback_data=SetParam(name=spec.key, value="0" if value else "1"),
-                )
-                widths.append(1)
-        elif len(offered) > 1:
-            for choice in offered:
-                kb.button(
-                    text=_mark(choice == value, value_label(spec.key, choice)),
-                    callback_data=SetParam(name=spec.key, value=str(choice)),
-                )
-            widths.append(len(offered))
+        if spec.type != "bool":
+            widths += _choice_row(kb, spec.key, value, offered, str)
+        elif (not value) in offered:  # one button that switches it
+            kb.button(
+                text=f"{PARAM_NAMES.get(spec.key, spec.key)}: {value_label(spec.key, value)}",
+                callback_data=SetParam(name=spec.key, value="0" if value else "1"),
+            )
+            widths.append(1)
     kb.button(text=_("⬅ Models"), callback_data=Step(action=StepAction.MODELS))
     kb.button(text=_("Next ➡"), callback_data=Step(action=StepAction.NEXT))
     kb.button(text=_("✖ Cancel"), callback_data=Step(action=StepAction.CANCEL))
@@ -249,6 +231,30 @@ def params_screen(
         price=tokens(valid.price), balance=tokens(balance)
     )
     return "\n".join(lines) + f"\n\n{price}", kb.as_markup()
+
+
+def _param_line(name: str, value: object) -> str:
+    hint = PARAM_HELP.get(name)
+    text = f"<b>{PARAM_NAMES.get(name, name)}</b>: {value_label(name, value)}"
+    return text + (f" — {hint}" if hint else "")
+
+
+def _choice_row(
+    kb: Keyboard,
+    name: str,
+    current: object,
+    offered: list[Any],
+    packed: Callable[[Any], str],
+) -> list[int]:
+    """One row of the values offered, the current one marked; none when there is no choice."""
+    if len(offered) <= 1:
+        return []
+    for value in offered:
+        kb.button(
+            text=_mark(value == current, value_label(name, value)),
+            callback_data=SetParam(name=name, value=packed(value)),
+        )
+    return [len(offered)]
 
 
 def param_lines(valid: ValidParams) -> list[str]:
