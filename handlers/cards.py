@@ -20,50 +20,28 @@ from handlers.states import Wizard, WizardData, save
 from handlers.texts import TEXT_LIMIT, cut, utf16_len
 from handlers.ui import Event, show
 from services.cards import CardRequest, CardService, CardView
-from services.catalog import Problem, ValidParams, VideoModel
+from services.catalog import Problem
 from services.drafts import StoredDraft
 from services.users import User
 
 
 def draw(view: CardView) -> tuple[str, InlineKeyboardMarkup]:
-    draft = view.draft
-    return card(
-        view.model,
-        view.valid,
-        draft.prompt,
-        view.balance,
-        draft.id,
-        draft.image_id is not None or draft.image_uuid is not None,
-        prompt_sent=draft.prompt_sent,
-        translation=draft.translation,
-        can_translate=view.can_translate,
-    )
-
-
-def card(
-    model: VideoModel,
-    valid: ValidParams,
-    prompt: str,
-    balance: int,
-    draft_id: int,
-    has_image: bool,
-    *,
-    prompt_sent: str | None = None,
-    translation: str | None = None,
-    can_translate: bool = False,
-) -> tuple[str, InlineKeyboardMarkup]:
+    """The card: model, parameters, photo, prompt (and the English text sent), price, buttons."""
+    draft, valid = view.draft, view.valid
     lines = [
         _("<b>Check and confirm</b>"),
-        fill("🎬 <b>{name}</b> · {mode}", name=model.name, mode=mode_name(valid.mode)),
+        fill("🎬 <b>{name}</b> · {mode}", name=view.model.name, mode=mode_name(valid.mode)),
         *param_lines(valid),
     ]
-    if has_image:
+    if draft.image_id is not None or draft.image_uuid is not None:
         lines.append(_("Image: your photo"))
     head = "\n".join(lines)
-    price_line = card_price_line(valid.price, balance)
-    room = (TEXT_LIMIT - utf16_len(head) - utf16_len(price_line) - 200) // (2 if prompt_sent else 1)
-    body = card_prompt_lines(prompt, prompt_sent, translation, room)
-    markup = card_keyboard(draft_id, balance >= valid.price, prompt_sent, can_translate)
+    price_line = card_price_line(valid.price, view.balance)
+    prompts = 2 if draft.prompt_sent else 1
+    room = (TEXT_LIMIT - utf16_len(head) - utf16_len(price_line) - 200) // prompts
+    body = card_prompt_lines(draft.prompt, draft.prompt_sent, draft.translation, room)
+    affordable = view.balance >= valid.price
+    markup = card_keyboard(draft.id, affordable, draft.prompt_sent, view.can_translate)
     return f"{head}\n{body}\n{price_line}", markup
 
 
@@ -166,6 +144,5 @@ class Cards:
         self, callback: CallbackQuery, draft: StoredDraft, user: User, *, translate: bool
     ) -> None:
         view = await self.service.switch_translation(draft, user, translate=translate)
-        if view is not None:
-            text, markup = draw(view)
-            await show(callback, text, markup)
+        text, markup = draw(view)
+        await show(callback, text, markup)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from services.billing import Billing
 from services.catalog import Catalog, Mode, Problem, ValidParams, VideoModel, check_prompt
 from services.drafts import Drafts, StoredDraft
+from services.errors import DraftGone
 from services.translate import PromptTranslator, Translation, looks_english
 from services.users import User, Users
 
@@ -89,9 +90,9 @@ class CardService:
 
     async def switch_translation(
         self, draft: StoredDraft, user: User, *, translate: bool
-    ) -> CardView | None:
+    ) -> CardView:
         """Send the original text or its translation; the choice is remembered for later cards.
-        None when the card is gone meanwhile."""
+        Raises DraftGone when the card is gone meanwhile."""
         await self.users.set_translate(user.id, translate)
         if translate:
             model = self.catalog.get(draft.model_id)
@@ -103,7 +104,9 @@ class CardService:
         else:
             await self.drafts.set_prompt_sent(draft.id, user.id, None, "original")
         fresh = await self.drafts.get(draft.id, user.id)
-        return None if fresh is None else await self.view(fresh, user)
+        if fresh is None:
+            raise DraftGone("not_found")
+        return await self.view(fresh, user)
 
     async def view(self, draft: StoredDraft, user: User) -> CardView:
         model = self.catalog.get(draft.model_id)

@@ -54,10 +54,10 @@ async def _open_in_thread(path: Path, *, read_only: bool = False) -> aiosqlite.C
 
 
 class Database:
-    """Writes are serialised on one connection (`BEGIN IMMEDIATE` under an asyncio lock), so
-    concurrent tasks never share a transaction; reads use a second connection and see committed
-    data. Nothing waits on the loop: the writer waits for another process's lock in its own
-    thread (busy_timeout 5 s), a read that meets one is retried in a thread."""
+    """Writes are serialised under one asyncio lock (`BEGIN IMMEDIATE` on aiosqlite's connection,
+    or on the loop's own for a hot one), so concurrent tasks never share a transaction; reads
+    use a third connection and see committed data. Nothing waits on the loop: another process's
+    lock is waited for in a thread (busy_timeout 5 s)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)

@@ -114,10 +114,10 @@ async def cmd_models(
         await message.answer(text)
 
 
-def model_status(model: VideoModel, catalog: Catalog) -> str:
+def model_status(model: VideoModel, catalog: Catalog) -> Markup:
     live = catalog.live
     if model.id in live.retired:
-        return _("retired")
+        return fill(_("retired"))
     if live.is_suspended(model.id):
         until, why = live.suspended[model.id]
         return fill(
@@ -127,7 +127,7 @@ def model_status(model: VideoModel, catalog: Catalog) -> str:
         )
     if model.id in live.unusable:
         return fill(_("hidden: {why}"), why=live.unusable[model.id])
-    return _("live")
+    return fill(_("live"))
 
 
 def model_lines(
@@ -151,7 +151,7 @@ def model_lines(
         "\n<b>{name}</b> <code>{id}</code>: {status}\n",
         name=model.name,
         id=model.id,
-        status=Markup(model_status(model, catalog)),  # built there, values escaped there
+        status=model_status(model, catalog),  # Markup: its values escaped there
     )
     line = head + fill(
         _("tokens: {price}{estimate} · Runware: {usd} · margin {margin}"),
