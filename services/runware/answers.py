@@ -46,6 +46,7 @@ class Answer:
     items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     errors: dict[str, RunwareError] = field(default_factory=dict)
     general: list[RunwareError] = field(default_factory=list)
+    retry_after: float | None = None  # seconds the answer asked us to wait (Retry-After)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -55,43 +56,15 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def parse_answer(response: httpx.Response) -> Answer:
+    """Runware's answer as results and errors by taskUUID; what cannot be read is a general
+    error (never an exception)."""
     status = response.status_code
     answer = Answer(status)
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        kind = response.headers.get("content-type", "no content type")
-        error = RunwareError(
-            classify(status, None) if status >= 400 else ErrorClass.PROTOCOL,
-            "notJson",
-            f"Runware answered HTTP {status} with a body that is not JSON "
-            f"({kind}, {len(response.content)} bytes)",
-            http_status=status,
-        )
-        answer.general.append(error)
+    body = _body(response)
+    if isinstance(body, RunwareError):
+        answer.general.append(body)
         return answer
-    if isinstance(body, list):  # tolerate a bare list of results
-        body = {"data": body}
-    if not isinstance(body, dict):
-        answer.general.append(
-            RunwareError(
-                ErrorClass.PROTOCOL,
-                "malformedAnswer",
-                f"Runware answered HTTP {status} with JSON that is neither object nor list",
-                http_status=status,
-            )
-        )
-        return answer
-    for item in _as_list(body.get("data")):
-        if not isinstance(item, dict) or not isinstance(item.get("taskUUID"), str):
-            continue
-        answer.items.setdefault(item["taskUUID"], []).append(item)
-    for obj in _as_list(body.get("errors")) + _as_list(body.get("error")):
-        error = RunwareError.from_object(obj, status if status >= 400 else None)
-        if error.task_uuid:
-            answer.errors.setdefault(error.task_uuid, error)
-        else:
-            answer.general.append(error)
+    _sort(body, answer)
     if status >= 400 and not answer.errors and not answer.general:
         answer.general.append(
             RunwareError(classify(status, None), f"http{status}", f"HTTP {status}", None, status)
@@ -106,6 +79,47 @@ def parse_answer(response: httpx.Response) -> Answer:
             )
         )
     return answer
+
+
+def _body(response: httpx.Response) -> dict[str, Any] | RunwareError:
+    """The JSON object of the answer (a bare list is taken as its data), or why there is none."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        kind = response.headers.get("content-type", "no content type")
+        return RunwareError(
+            classify(status, None) if status >= 400 else ErrorClass.PROTOCOL,
+            "notJson",
+            f"Runware answered HTTP {status} with a body that is not JSON "
+            f"({kind}, {len(response.content)} bytes)",
+            http_status=status,
+        )
+    if isinstance(body, list):  # tolerate a bare list of results
+        return {"data": body}
+    if not isinstance(body, dict):
+        return RunwareError(
+            ErrorClass.PROTOCOL,
+            "malformedAnswer",
+            f"Runware answered HTTP {status} with JSON that is neither object nor list",
+            http_status=status,
+        )
+    return body
+
+
+def _sort(body: dict[str, Any], answer: Answer) -> None:
+    """Results by taskUUID (items without one are not ours); errors by taskUUID or general."""
+    status = answer.http_status
+    for item in _as_list(body.get("data")):
+        if not isinstance(item, dict) or not isinstance(item.get("taskUUID"), str):
+            continue
+        answer.items.setdefault(item["taskUUID"], []).append(item)
+    for obj in _as_list(body.get("errors")) + _as_list(body.get("error")):
+        error = RunwareError.from_object(obj, status if status >= 400 else None)
+        if error.task_uuid:
+            answer.errors.setdefault(error.task_uuid, error)
+        else:
+            answer.general.append(error)
 
 
 def get_response_task(task_uuid: str) -> dict[str, Any]:

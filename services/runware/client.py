@@ -129,27 +129,17 @@ class RunwareClient:
         attempt = 0
         while True:
             attempt += 1
-            error: RunwareError
-            wait_asked: float | None = None
-            try:
-                response = await self._http.post(
-                    self._url, json=tasks, headers={**self._headers, **(headers or {})}
+            outcome = await self._attempt(tasks, headers)
+            if isinstance(outcome, Answer):
+                outcome.attempts = attempt
+                if not self._wants_retry(outcome, tasks, task_errors_retry):
+                    return outcome
+                error = (
+                    outcome.general[0] if outcome.general else next(iter(outcome.errors.values()))
                 )
-            except httpx.TimeoutException as exc:
-                error = RunwareError(
-                    ErrorClass.TRANSIENT, "timeout", f"timed out: {type(exc).__name__}"
-                )
-            except httpx.TransportError as exc:
-                error = RunwareError(
-                    ErrorClass.TRANSIENT, "network", f"network error: {type(exc).__name__}"
-                )
+                wait_asked = outcome.retry_after
             else:
-                answer = parse_answer(response)
-                answer.attempts = attempt
-                if not self._wants_retry(answer, tasks, task_errors_retry):
-                    return answer
-                error = answer.general[0] if answer.general else next(iter(answer.errors.values()))
-                wait_asked = retry_after_seconds(response)
+                error, wait_asked = outcome, None
             delay = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (attempt - 1))
             delay = random.uniform(0, delay) if wait_asked is None else wait_asked
             spent = time.monotonic() - started
@@ -166,6 +156,24 @@ class RunwareClient:
                 raise TransientFailure(error)
             log.info("runware %s: %s; retry %d in %.1fs", summary, error.describe(), attempt, delay)
             await self._sleep(delay)
+
+    async def _attempt(
+        self, tasks: list[dict[str, Any]], headers: dict[str, str] | None
+    ) -> Answer | RunwareError:
+        """One POST: Runware's answer, or the network fault that kept it from arriving."""
+        try:
+            response = await self._http.post(
+                self._url, json=tasks, headers={**self._headers, **(headers or {})}
+            )
+        except httpx.TimeoutException as exc:
+            return RunwareError(ErrorClass.TRANSIENT, "timeout", f"timed out: {type(exc).__name__}")
+        except httpx.TransportError as exc:
+            return RunwareError(
+                ErrorClass.TRANSIENT, "network", f"network error: {type(exc).__name__}"
+            )
+        answer = parse_answer(response)
+        answer.retry_after = retry_after_seconds(response)
+        return answer
 
     @staticmethod
     def _wants_retry(answer: Answer, tasks: list[dict[str, Any]], task_errors: bool) -> bool:
