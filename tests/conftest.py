@@ -17,6 +17,17 @@ async def db(tmp_path) -> AsyncIterator[Database]:
     await database.close()
 
 
+@pytest.fixture
+async def h(tmp_path):
+    """The bot through its real Dispatcher (tests/harness.py), a user with 1,000 tokens."""
+    from tests.harness import Harness
+
+    harness = await Harness.start(tmp_path)
+    await harness.give(1000)
+    yield harness
+    await harness.close()
+
+
 def catalog_priced(folder, usd_per_token: float, margin: float = 1.0):
     """The real catalog with other token arithmetic: tests about balances pick round prices
     (Runway Gen-4.5 at $0.125/s and $0.025 a token is 5 tokens a second)."""

@@ -62,14 +62,6 @@ WORDS = {
 }
 
 
-@pytest.fixture
-async def h(tmp_path):
-    harness = await Harness.start(tmp_path)
-    await harness.give(1000)
-    yield harness
-    await harness.close()
-
-
 def in_lang(h: Harness, language: str) -> Harness:
     return h.as_user(5001 if language == "en" else 5002, language)
 

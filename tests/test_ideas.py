@@ -10,7 +10,6 @@ from handlers.callbacks import Idea
 from handlers.i18n import build_i18n
 from services.catalog import Mode
 from services.ideas import load_ideas
-from tests.harness import Harness
 from tests.telegram_text import parse_html, utf16_len
 
 IDEAS = load_ideas()
@@ -43,14 +42,6 @@ def test_every_example_is_a_valid_prompt_in_both_languages():
             for text in (example.en, example.ru):
                 assert 2 <= len(text) <= 3000
             assert example.en.isascii()
-
-
-@pytest.fixture
-async def h(tmp_path):
-    harness = await Harness.start(tmp_path)
-    await harness.give(1000)
-    yield harness
-    await harness.close()
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])

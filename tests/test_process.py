@@ -37,18 +37,28 @@ async def test_reaches_long_polling_answers_start_and_stops_on_sigterm(tmp_path)
         assert reply.params["chat_id"] == "555"
         assert "Hi, U555!" in reply.params["text"]
 
-        proc.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(proc.wait(), 15)
-        assert proc.returncode == 0
+        assert await stopped(proc) == 0
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await killed(proc)
         await telegram.stop()
     out = (await proc.stdout.read() + await proc.stderr.read()).decode()
     assert "bot started" in out and "bot stopped" in out
     assert TOKEN not in out and KEY not in out
     assert (tmp_path / "bot.sqlite3").exists()
+
+
+async def stopped(proc: asyncio.subprocess.Process) -> int | None:
+    """SIGTERM, as a deploy stops the bot; its exit code within 15 s."""
+    proc.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(proc.wait(), 15)
+    return proc.returncode
+
+
+async def killed(proc: asyncio.subprocess.Process) -> None:
+    """Whatever a failed test left running is killed."""
+    if proc.returncode is None:
+        proc.kill()
+        await proc.wait()
 
 
 def bot_env(tmp_path, url, token=TOKEN):
@@ -108,13 +118,9 @@ async def test_telegram_unreachable_at_start_is_waited_for(tmp_path):
         assert sum("Telegram is not reachable" in line for line in lines) >= 2, lines
         await telegram.start(port)  # the network is back
         await telegram.wait_for("getUpdates", timeout=90)
-        proc.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(proc.wait(), 15)
-        assert proc.returncode == 0
+        assert await stopped(proc) == 0
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await killed(proc)
         await asyncio.gather(*readers)
         await telegram.stop()
     text = "\n".join(lines)

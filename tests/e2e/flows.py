@@ -62,16 +62,24 @@ async def open_model(
         await asyncio.sleep(0.02)
 
 
+async def through_parameters(
+    tg: FakeTelegram, user: int, mode: str, model: str, language: str
+) -> None:
+    """/start, the mode ("t2v" or "i2v"), the model, and Next with its default parameters."""
+    words = LABELS[language]
+    tg.send_text(user, "/start", language)
+    menu = await tg.wait_message(user, words["menu"])
+    await tg.tap(user, menu, words[mode], language)
+    screen = await tg.wait_message(user, words["models"])
+    await open_model(tg, user, screen, model, language)
+    await tg.tap(user, screen, words["next"], language)
+
+
 async def text_to_video(
     tg: FakeTelegram, user: int, model: str, prompt: str, language: str = "en"
 ) -> None:
     words = LABELS[language]
-    tg.send_text(user, "/start", language)
-    menu = await tg.wait_message(user, words["menu"])
-    await tg.tap(user, menu, words["t2v"], language)
-    screen = await tg.wait_message(user, words["models"])
-    await open_model(tg, user, screen, model, language)
-    await tg.tap(user, screen, words["next"], language)
+    await through_parameters(tg, user, "t2v", model, language)
     await tg.wait_message(user, words["prompt"])
     tg.send_text(user, prompt, language)
     card = await tg.wait_message(user, words["card"])
@@ -82,12 +90,7 @@ async def image_to_video(
     tg: FakeTelegram, user: int, model: str, photo: bytes, prompt: str | None, language: str = "en"
 ) -> None:
     words = LABELS[language]
-    tg.send_text(user, "/start", language)
-    menu = await tg.wait_message(user, words["menu"])
-    await tg.tap(user, menu, words["i2v"], language)
-    screen = await tg.wait_message(user, words["models"])
-    await open_model(tg, user, screen, model, language)
-    await tg.tap(user, screen, words["next"], language)
+    await through_parameters(tg, user, "i2v", model, language)
     await tg.wait_message(user, words["photo"])
     tg.send_photo(user, photo, language=language)
     ask = await tg.wait_message(user, words["prompt"])
