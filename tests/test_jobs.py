@@ -30,7 +30,7 @@ from services.errors import (
     TooManyActiveJobs,
     UnknownModel,
 )
-from services.jobs import Draft, Job, JobService, Status
+from services.jobs import AdminRefund, Draft, Job, JobService, Status
 from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
 from services.users import Users
@@ -875,7 +875,7 @@ async def test_an_admin_refund_of_a_running_job_stops_it_and_nothing_is_delivere
     job = await world.create()
     await run(runner)
     assert (await world.job(job.id)).status is Status.SUBMITTED
-    assert await world.jobs.refund_by_admin(job.id, ADMIN) == (50, True)
+    assert await world.jobs.refund_by_admin(job.id, ADMIN) == AdminRefund(job.id, USER, 50, True)
     assert await world.balance() == 500
     world.fake.finish(job.task_uuid)  # Runware finishes it anyway
     world.clock.advance(60)
@@ -886,7 +886,7 @@ async def test_an_admin_refund_of_a_running_job_stops_it_and_nothing_is_delivere
     notices = [m.text for m in world.session.sent(SendMessage) if m.chat_id == USER]
     assert "an admin stopped it" in notices[-1] and "50 tokens are back" in notices[-1]
     assert world.session.sent(DeleteMessage)  # the "Generating" message is taken down
-    assert await world.jobs.refund_by_admin(job.id, ADMIN) == (0, False)
+    assert await world.jobs.refund_by_admin(job.id, ADMIN) == AdminRefund(job.id, USER, 0, False)
     assert await world.balance() == 500
 
 
@@ -895,7 +895,8 @@ async def test_an_admin_refund_of_a_delivered_job_keeps_it_delivered(world):
     job = await finished(world, runner)
     await run(runner, steps=2)
     assert (await world.job(job.id)).status is Status.DELIVERED
-    assert await world.jobs.refund_by_admin(job.id, ADMIN) == (50, False)
+    assert await world.jobs.refund_by_admin(job.id, ADMIN) == AdminRefund(job.id, USER, 50, False)
+    assert await world.jobs.refund_by_admin(10_000, ADMIN) is None
     assert (await world.job(job.id)).status is Status.DELIVERED
     assert await world.balance() == 500
 

@@ -17,7 +17,7 @@ from handlers.screens import tokens
 from services.admin import Admin
 from services.billing import Billing, Kind, Posted, check_amount
 from services.errors import AmountError, InsufficientBalance
-from services.jobs import JobService
+from services.jobs import AdminRefund, JobService
 from services.users import User, Users
 
 
@@ -186,34 +186,37 @@ async def cmd_refund(
     if not arg.isdigit() or " " in arg:
         await message.answer(usage("refund"))
         return
-    job = await jobs.get(int(arg))
-    if job is None:
+    done = await jobs.refund_by_admin(int(arg), user.id)
+    if done is None:
         await message.answer(usage("refund", _("No job #{job}.").format(job=arg)))
         return
-    refunded, stopped = await jobs.refund_by_admin(job.id, user.id)
-    if not refunded:
+    amount = tokens(done.tokens)
+    if not done.tokens:
         await message.answer(
-            _("Job #{job} was refunded before; nothing changed.").format(job=job.id)
+            _("Job #{job} was refunded before; nothing changed.").format(job=done.job_id)
         )
-        return
-    if stopped:  # the runner tells the user, as for any job that ends without a video
+    elif done.stopped:  # the runner tells the user, as for any job that ends without a video
         await message.answer(
             _("Job #{job} was still in progress: stopped, and {amount} refunded to user {user}.")
-            .format(amount=tokens(refunded), job=job.id, user=job.user_id)
+            .format(amount=amount, job=done.job_id, user=done.user_id)
         )  # fmt: skip
-        return
-    owner = await users.get(job.user_id)
+    else:
+        await _tell_owner(bot, i18n, users, done)
+        await message.answer(
+            _("Refunded {amount} for job #{job} to user {user}.").format(
+                amount=amount, job=done.job_id, user=done.user_id
+            )
+        )
+
+
+async def _tell_owner(bot: Bot, i18n: I18n, users: Users, done: AdminRefund) -> None:
+    owner = await users.get(done.user_id)
     if owner is not None:
         await tell_user(
             bot,
             i18n,
             owner,
             lambda: _("💰 An admin refunded {amount} for video #{job}.").format(
-                amount=tokens(refunded), job=job.id
+                amount=tokens(done.tokens), job=done.job_id
             ),
         )
-    await message.answer(
-        _("Refunded {amount} for job #{job} to user {user}.").format(
-            amount=tokens(refunded), job=job.id, user=job.user_id
-        )
-    )

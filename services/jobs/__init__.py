@@ -9,6 +9,16 @@ restart) moves the job once. Steps that talk to the outside world are taken unde
 `model`: the job and its statuses; `service`: JobService, which alone writes them."""
 
 from services.jobs.model import ACTIVE, PAUSE_FLAG, TRANSITIONS, Clock, Draft, Job, Status
-from services.jobs.service import JobService
+from services.jobs.service import AdminRefund, JobService
 
-__all__ = ["ACTIVE", "PAUSE_FLAG", "TRANSITIONS", "Clock", "Draft", "Job", "JobService", "Status"]
+__all__ = [
+    "ACTIVE",
+    "PAUSE_FLAG",
+    "TRANSITIONS",
+    "AdminRefund",
+    "Clock",
+    "Draft",
+    "Job",
+    "JobService",
+    "Status",
+]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from services.billing import Billing
@@ -21,6 +22,14 @@ from services.errors import (
 )
 from services.jobs.model import ACTIVE, PAUSE_FLAG, TRANSITIONS, Clock, Draft, Job, Status
 from services.runware import image_mime, new_task_uuid
+
+
+@dataclass(frozen=True)
+class AdminRefund:
+    job_id: int
+    user_id: int  # the job's owner
+    tokens: int  # given back now (0: refunded before)
+    stopped: bool  # the job was still in progress and is now failed (the runner tells the user)
 
 
 class JobService:
@@ -328,15 +337,16 @@ class JobService:
             await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job.id,))
             return failed
 
-    async def refund_by_admin(self, job_id: int, admin_id: int) -> tuple[int, bool]:
-        """An admin's refund: (tokens given back, whether the job was stopped). A job still in
-        progress is stopped in the same transaction, so Runware finishing it later delivers
-        nothing (the runner only polls and delivers jobs in their running states); the runner
-        tells the user, as for any failure, and takes down the progress message."""
+    async def refund_by_admin(self, job_id: int, admin_id: int) -> AdminRefund | None:
+        """An admin's refund of a job (None: there is no such job). A job still in progress is
+        stopped in the same transaction, so Runware finishing it later delivers nothing (the
+        runner only polls and delivers jobs in their running states); the runner tells the
+        user, as for any failure, and takes down the progress message. A job refunded before
+        gives back 0 and changes nothing."""
         async with self.db.transaction() as tx:
-            row = await tx.fetchone("SELECT status FROM jobs WHERE id = ?", (job_id,))
+            row = await tx.fetchone("SELECT status, user_id FROM jobs WHERE id = ?", (job_id,))
             if row is None:
-                return 0, False
+                return None
             status = Status(row["status"])
             stopped = status not in (Status.DELIVERED, Status.FAILED)
             refunded = await self.billing.refund_job(
@@ -355,7 +365,7 @@ class JobService:
                     lease_until=None,
                 )
                 await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job_id,))
-            return refunded, stopped and bool(refunded)
+            return AdminRefund(job_id, int(row["user_id"]), refunded, stopped and bool(refunded))
 
     async def forget_image(self, job_id: int) -> None:
         async with self.db.transaction() as tx:
