@@ -103,10 +103,15 @@ class JobRunner:
         await self.jobs.release_leases(self.owner)
 
     async def drain(self, limit: float | None = None) -> None:
-        """Wait for the tasks started so far (tests use it after step())."""
-        pending = [t for t in self._tasks if not t.done()]
-        if pending:
-            await asyncio.wait(pending, timeout=limit)
+        """Wait until the runner is idle: the tasks started so far and those they start (tests
+        use it after step())."""
+        loop = asyncio.get_running_loop()
+        deadline = None if limit is None else loop.time() + limit
+        while pending := [t for t in self._tasks if not t.done()]:
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return
+            await asyncio.wait(pending, timeout=left)
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
