@@ -25,7 +25,7 @@ from handlers import screens
 from handlers.i18n import build_i18n
 from services.catalog import Mode, load_catalog
 from services.catalog_check import CatalogChecker, requests_of
-from services.db import Database
+from services.db import SqliteDatabase
 from services.migrations import migrate
 from tests.fake_runware import RunwareServer
 
@@ -63,7 +63,7 @@ async def check_cost() -> tuple[float, int, int]:
     server = RunwareServer("bench-key", latency=0.1)
     await server.start()
     folder = Path(tempfile.mkdtemp())
-    db = Database(folder / "bench.sqlite3")
+    db = SqliteDatabase(folder / "bench.sqlite3")
     await db.connect()
     await migrate(db)
     catalog = load_catalog()

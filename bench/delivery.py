@@ -28,7 +28,7 @@ from bench.table import print_table
 from handlers.i18n import build_i18n
 from services.billing import Billing, Kind
 from services.catalog import Mode, load_catalog
-from services.db import Database
+from services.db import SqliteDatabase
 from services.jobs import Draft, JobService, Status
 from services.migrations import migrate
 from services.users import Users
@@ -59,7 +59,7 @@ async def measure(videos: int, size_mb: int) -> dict[str, float]:
     urls = json.loads(await servers.stdout.readline())
     catalog = load_catalog()
     with tempfile.TemporaryDirectory() as folder:
-        db = Database(Path(folder) / "bench.sqlite3")
+        db = SqliteDatabase(Path(folder) / "bench.sqlite3")
         await db.connect()
         await migrate(db)
         billing = Billing(db)

@@ -21,12 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.table import print_table
 from services.billing import Billing, Kind
-from services.db import Database
+from services.db import SqliteDatabase
 from services.migrations import migrate
 
 
 async def _prepare(path: Path, users: int, charges: int) -> None:
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.connect()
     await migrate(db)
     billing = Billing(db)
@@ -38,7 +38,7 @@ async def _prepare(path: Path, users: int, charges: int) -> None:
 
 
 async def service_charges(path: Path, users: int, charges: int) -> float:
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.connect()
     billing = Billing(db)
 

@@ -40,7 +40,7 @@ from services.billing import Billing
 from services.cards import CardService
 from services.catalog import CATALOG_PATH, Catalog, load_catalog
 from services.catalog_check import CatalogChecker
-from services.db import Database
+from services.db import Database, open_database
 from services.drafts import Drafts
 from services.ideas import Ideas, load_ideas
 from services.jobs import JobService
@@ -136,7 +136,8 @@ def build_translator(settings: Settings, http: httpx.AsyncClient) -> PromptTrans
 
 async def build_services(settings: Settings) -> Services:
     catalog = load_catalog(settings.catalog_path or CATALOG_PATH)
-    db = Database(settings.database_path)
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    db = open_database(url, settings.database_path)
     await db.connect()
     try:
         await migrate(db)

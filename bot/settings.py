@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     runware_api_key: SecretStr
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     database_path: Path = Path("data/bot.sqlite3")
+    database_url: SecretStr | None = None  # postgresql://...: PostgreSQL instead of the file
     telegram_api_url: str | None = None
     runware_api_url: str = "https://api.runware.ai/v1"
     runware_schemas_url: str = "https://schemas.runware.ai"

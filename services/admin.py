@@ -87,7 +87,7 @@ class Admin:
             "%Y-%m-%dT%H:%M:%SZ"
         )
         users = await self.db.fetchone(
-            "SELECT count(*), coalesce(sum(seen_at >= ?), 0) FROM users", (week_ago,)
+            "SELECT count(*), count(CASE WHEN seen_at >= ? THEN 1 END) FROM users", (week_ago,)
         )
         by_status = await self.db.fetchall("SELECT status, count(*) FROM jobs GROUP BY status")
         by_delivery = await self.db.fetchall(
@@ -105,7 +105,7 @@ class Admin:
             "   THEN -amount END), 0),"
             " coalesce(sum(CASE WHEN kind = 'job_charge' THEN -amount END), 0),"
             " coalesce(sum(CASE WHEN kind = 'job_refund' THEN amount END), 0),"
-            " coalesce(sum(kind = 'job_refund'), 0)"
+            " count(CASE WHEN kind = 'job_refund' THEN 1 END)"
             " FROM ledger"
         )
         cost = await self.db.fetchone(

@@ -3,7 +3,7 @@
 Every operation is one `BEGIN IMMEDIATE` transaction, or joins the caller's (`tx=`), so the job
 service creates a job row and its charge as one unit. Each ledger row has a UNIQUE idempotency
 key, which makes a repeated charge, refund or credit a no-op. `users.balance` is maintained by a
-trigger on the ledger (migrations/0002) and can never go below zero (CHECK)."""
+trigger on the ledger (migrations/<engine>/0002) and can never go below zero (CHECK)."""
 
 from __future__ import annotations
 

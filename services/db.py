@@ -1,4 +1,8 @@
-"""SQLite access (WAL): one way to write, `transaction()`, under one lock; awaitable reads.
+"""The database: `Database` is what services use (one way to write, `transaction()`; awaitable
+reads); `open_database` picks the engine: PostgreSQL when DATABASE_URL is set
+(services/postgres.py), else the embedded SQLite file below.
+
+SQLite access (WAL): one way to write, `transaction()`, under one lock; awaitable reads.
 
 Reads use a plain sqlite3 connection right on the event loop. Kept, measured (bench/updates.py,
 50 users at once, the realistic mix, same runs): through aiosqlite's worker thread, as the
@@ -15,14 +19,15 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import aiosqlite
 
-Row = sqlite3.Row
-Params = Sequence[Any] | dict[str, Any]
+# sqlite3.Row or asyncpg.Record: both are read by column name and by position.
+Row = Any
+Params = Sequence[Any]
 
 BUSY_TIMEOUT_MS = 5000
 # WAL checkpoints (copying the log into the database file, with an fsync) run in a worker
@@ -53,11 +58,43 @@ async def _open_in_thread(path: Path, *, read_only: bool = False) -> aiosqlite.C
     return conn
 
 
-class Database:
+class Database(Protocol):
+    """What services use, whichever the engine. Statements are written once, with `?`
+    placeholders and the SQL both engines speak (the PostgreSQL side numbers the placeholders)."""
+
+    engine: str  # "sqlite" | "postgresql": also the folder of its migrations
+    errors: tuple[type[Exception], ...]  # what a failed statement raises
+
+    async def connect(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def transaction(self, *, hot: bool = False) -> AbstractAsyncContextManager[Tx]: ...
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None: ...
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any: ...
+
+
+def open_database(url: str | None, path: Path) -> Database:
+    """PostgreSQL at `url` (postgresql://...), else the SQLite file at `path`."""
+    if url:
+        from services.postgres import PostgresDatabase
+
+        return PostgresDatabase(url)
+    return SqliteDatabase(path)
+
+
+class SqliteDatabase:
     """Writes are serialised under one asyncio lock (`BEGIN IMMEDIATE` on aiosqlite's connection,
     or on the loop's own for a hot one), so concurrent tasks never share a transaction; reads
     use a third connection and see committed data. Nothing waits on the loop: another process's
     lock is waited for in a thread (busy_timeout 5 s)."""
+
+    engine = "sqlite"
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -231,7 +268,10 @@ class Tx(Protocol):
     """The handle a service gets inside `Database.transaction()`; repositories take one."""
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; returns lastrowid for inserts, else the changed row count."""
+        """Run one statement; returns the number of rows it changed."""
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT into a table with an `id` column; returns the new row's id."""
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
 
@@ -249,15 +289,15 @@ class ThreadTx:
         self.conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; returns lastrowid for inserts, else the changed row count."""
-        if sql.lstrip()[:6].upper() == "INSERT":
-            row = await self.conn.execute_insert(sql, params)  # one thread hop, not three
-            return int(row[0]) if row and row[0] is not None else 0
         cursor = await self.conn.execute(sql, params)
         try:
             return int(cursor.rowcount)
         finally:
             await cursor.close()
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        rows = await self.conn.execute_fetchall(f"{sql} RETURNING id", params)
+        return int(next(iter(rows))[0])
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self.conn.executemany(sql, rows)
@@ -281,10 +321,10 @@ class LoopTx:
         self.conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        cursor = self.conn.execute(sql, params)
-        if sql.lstrip()[:6].upper() == "INSERT":
-            return int(cursor.lastrowid or 0)
-        return int(cursor.rowcount)
+        return int(self.conn.execute(sql, params).rowcount)
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        return int(self.conn.execute(f"{sql} RETURNING id", params).fetchall()[0][0])
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         self.conn.executemany(sql, rows)

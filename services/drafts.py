@@ -55,7 +55,7 @@ class Drafts:
 
     async def stage_image(self, user_id: int, data: bytes, mime: str) -> int:
         async with self.db.transaction(hot=True) as tx:
-            return await tx.execute(
+            return await tx.insert(
                 "INSERT INTO staged_images (user_id, mime, data, created_at) VALUES (?, ?, ?, ?)",
                 (user_id, mime, data, self.clock()),
             )
@@ -94,7 +94,7 @@ class Drafts:
             self.clock(),
         )
         async with self.db.transaction(hot=True) as tx:
-            draft_id = await tx.execute(
+            draft_id = await tx.insert(
                 "INSERT INTO drafts (user_id, mode, model_id, params, prompt, image_id,"
                 " image_uuid, prompt_sent, translation, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -1,10 +1,13 @@
-"""Apply `migrations/NNNN_name.sql` in order, each in its own transaction, recorded in a table."""
+"""Apply `migrations/<engine>/NNNN_name.sql` in order, each in its own transaction, recorded in
+a table. Each engine has its own files with the same meaning (sqlite, postgresql): a version
+number means the same change in both."""
 
 from __future__ import annotations
 
 import logging
 import re
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +29,11 @@ class Migration:
     name: str
     path: Path
 
-    def statements(self) -> list[str]:
-        """Split into statements without executescript(), which would COMMIT on its own."""
+    def statements(self, engine: str) -> list[str]:
+        """The statements to run. SQLite: split here, without executescript(), which would
+        COMMIT on its own. PostgreSQL: the whole file at once (its functions hold semicolons)."""
+        if engine != "sqlite":
+            return [self.path.read_text(encoding="utf-8")]
         statements: list[str] = []
         buffer = ""
         for line in self.path.read_text(encoding="utf-8").splitlines(keepends=True):
@@ -43,7 +49,7 @@ class Migration:
         return statements
 
 
-def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+def discover(directory: Path) -> list[Migration]:
     found: dict[int, Migration] = {}
     for path in sorted(directory.glob("*.sql")):
         match = _NAME_RE.match(path.name)
@@ -56,17 +62,19 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return [found[v] for v in sorted(found)]
 
 
-async def migrate(db: Database, directory: Path = MIGRATIONS_DIR) -> list[int]:
-    """Bring the database to the latest version. Returns the versions applied by this call."""
+async def migrate(db: Database, directory: Path | None = None) -> list[int]:
+    """Bring the database to the latest version (the files of its engine unless `directory` is
+    given). Returns the versions applied by this call."""
+    folder = directory or MIGRATIONS_DIR / db.engine
     async with db.transaction() as tx:
         await tx.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY,"
             " name TEXT NOT NULL,"
-            " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
+            " applied_at TEXT NOT NULL)"
         )
     applied: list[int] = []
-    for migration in discover(directory):
+    for migration in discover(folder):
         async with db.transaction() as tx:
             # Checked inside the transaction, so two processes never apply the same file.
             if await tx.fetchval(
@@ -74,13 +82,17 @@ async def migrate(db: Database, directory: Path = MIGRATIONS_DIR) -> list[int]:
             ):
                 continue
             try:
-                for statement in migration.statements():
+                for statement in migration.statements(db.engine):
                     await tx.execute(statement)
-            except sqlite3.Error as exc:
+            except db.errors as exc:
                 raise MigrationError(f"{migration.path.name} failed: {exc}") from exc
             await tx.execute(
-                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
-                (migration.version, migration.name),
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (
+                    migration.version,
+                    migration.name,
+                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                ),
             )
         log.info("applied migration %04d_%s", migration.version, migration.name)
         applied.append(migration.version)

@@ -142,7 +142,9 @@ class Payments:
             if await tx.fetchval("SELECT 1 FROM payments WHERE charge_id = ?", (charge_id,)):
                 balance = await tx.fetchval("SELECT balance FROM users WHERE id = ?", (user_id,))
                 return Recorded(0, int(balance or 0), applied=False)
-            await tx.execute("INSERT OR IGNORE INTO users (id) VALUES (?)", (user_id,))
+            await tx.execute(
+                "INSERT INTO users (id) VALUES (?) ON CONFLICT (id) DO NOTHING", (user_id,)
+            )
             await tx.execute(
                 "INSERT INTO payments (charge_id, user_id, stars, tokens, payload, source,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

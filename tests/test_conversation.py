@@ -466,10 +466,10 @@ async def test_fsm_writes_are_batched_and_survive_a_clean_stop(tmp_path):
     from aiogram.fsm.storage.base import StorageKey
 
     from bot.fsm_storage import SQLiteStorage
-    from services.db import Database
+    from services.db import SqliteDatabase
     from services.migrations import migrate
 
-    db = Database(tmp_path / "fsm.sqlite3")
+    db = SqliteDatabase(tmp_path / "fsm.sqlite3")
     await db.connect()
     await migrate(db)
     storage = SQLiteStorage(db, flush_interval=0.01)

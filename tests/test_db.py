@@ -10,6 +10,12 @@ import pytest
 from services import db as db_module
 
 
+@pytest.fixture
+def db(sqlite_db):
+    """SQLite's own connections, locks and files: this module is about that engine alone."""
+    return sqlite_db
+
+
 async def write(db, sql: str, params: tuple = (), *, hot: bool = False) -> None:
     async with db.transaction(hot=hot) as tx:
         await tx.execute(sql, params)

@@ -109,7 +109,7 @@ class CatalogChecker:
                 "INSERT INTO model_state (model_id, status, reason, schema, withdrawn, usd_cost,"
                 " usd_cost_at, checked_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)"
                 " ON CONFLICT (model_id) DO UPDATE SET status = excluded.status,"
-                " reason = excluded.reason, schema = coalesce(excluded.schema, schema),"
+                " reason = excluded.reason, schema = coalesce(excluded.schema, model_state.schema),"
                 " withdrawn = excluded.withdrawn, checked_at = excluded.checked_at",
                 (
                     state.model_id,

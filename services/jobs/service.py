@@ -141,7 +141,7 @@ class JobService:
         if active >= self.max_active_per_user:
             raise TooManyActiveJobs(self.max_active_per_user)
         now = self.clock()
-        job_id = await tx.execute(
+        job_id = await tx.insert(
             "INSERT INTO jobs (user_id, chat_id, mode, model_id, params, prompt, task_uuid,"
             " image_uuid, tokens, progress_message_id, prompt_original, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

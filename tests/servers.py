@@ -1,0 +1,61 @@
+"""The database and cache servers some tests need (PostgreSQL; Redis later), found or refused.
+
+Where no server answers (a newcomer's laptop) those tests are skipped with the reason; on CI
+(CI=true) a missing server fails them instead, so a green CI run means they ran."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlencode
+
+import asyncpg
+import pytest
+
+from services.db import Database
+from services.postgres import PostgresDatabase
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def unavailable(what: str, exc: BaseException) -> None:
+    reason = f"{what} does not answer ({type(exc).__name__}: {exc})"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason}: CI must run these tests", pytrace=False)
+    pytest.skip(reason)
+
+
+@asynccontextmanager
+async def postgres_schema() -> AsyncIterator[PostgresDatabase]:
+    """A PostgresDatabase whose tables live in a fresh schema, dropped afterwards."""
+    try:
+        admin = await asyncpg.connect(POSTGRES_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        unavailable(f"PostgreSQL at {POSTGRES_URL} (TEST_DATABASE_URL)", exc)
+        raise  # not reached: skip and fail raise
+    schema = f"t_{secrets.token_hex(6)}"
+    await admin.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    database = PostgresDatabase(
+        f"{POSTGRES_URL}{separator}{urlencode({'search_path': schema})}", min_size=1, max_size=4
+    )
+    try:
+        await database.connect()
+        yield database
+    finally:
+        await database.close()
+        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        await admin.close()
+
+
+async def table_names(db: Database) -> set[str]:
+    """The tables of the database, on either engine."""
+    if db.engine == "sqlite":
+        rows = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    else:
+        rows = await db.fetchall(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+    return {r[0] for r in rows}
