@@ -1,4 +1,5 @@
-"""Ledger throughput: job charges per second with 100 concurrent users on one SQLite file.
+"""Ledger throughput: job charges per second with 100 concurrent users on one SQLite file, and
+on PostgreSQL (BENCH_DATABASE_URL, default the tests' server; a schema made for the run).
 
 Measured in the same run against plain sqlite3 doing the same transaction (BEGIN IMMEDIATE,
 read the balance, check the idempotency key, insert the ledger row whose trigger updates the
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import secrets
 import sqlite3
 import sys
 import tempfile
@@ -19,14 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import asyncpg
+
 from bench.table import print_table
 from services.billing import Billing, Kind
-from services.db import SqliteDatabase
+from services.db import Database, SqliteDatabase
 from services.migrations import migrate
+from services.postgres import PostgresDatabase
+
+POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-async def _prepare(path: Path, users: int, charges: int) -> None:
-    db = SqliteDatabase(path)
+async def _prepare(db: Database, users: int, charges: int) -> None:
     await db.connect()
     await migrate(db)
     billing = Billing(db)
@@ -37,8 +44,7 @@ async def _prepare(path: Path, users: int, charges: int) -> None:
     await db.close()
 
 
-async def service_charges(path: Path, users: int, charges: int) -> float:
-    db = SqliteDatabase(path)
+async def service_charges(db: Database, users: int, charges: int) -> float:
     await db.connect()
     billing = Billing(db)
 
@@ -84,15 +90,39 @@ def raw_charges(path: Path, users: int, charges: int) -> float:
 def run(users: int = 100, charges: int = 40) -> list[list[object]]:
     with tempfile.TemporaryDirectory() as folder:
         service_db, raw_db = Path(folder) / "service.sqlite3", Path(folder) / "raw.sqlite3"
-        asyncio.run(_prepare(service_db, users, charges))
-        asyncio.run(_prepare(raw_db, users, charges))
+        asyncio.run(_prepare(SqliteDatabase(service_db), users, charges))
+        asyncio.run(_prepare(SqliteDatabase(raw_db), users, charges))
         raw = raw_charges(raw_db, users, charges)
-        service = asyncio.run(service_charges(service_db, users, charges))
+        service = asyncio.run(service_charges(SqliteDatabase(service_db), users, charges))
+    postgres = asyncio.run(postgres_charges(users, charges))
     return [
         ["ledger: raw sqlite3 charges/s", f"{raw:,.0f}", "reference", ""],
         [f"ledger: Billing charges/s ({users} users)", f"{service:,.0f}", "", ""],
         ["ledger: Billing / raw", f"{service / raw:.2f}", "info", ""],
+        [
+            "ledger: Billing charges/s on PostgreSQL",
+            f"{postgres:,.0f}" if isinstance(postgres, float) else postgres,
+            "info",
+            "",
+        ],
     ]
+
+
+async def postgres_charges(users: int, charges: int) -> float | str:
+    """The same run on PostgreSQL, in a schema made for it and dropped afterwards."""
+    try:
+        admin = await asyncpg.connect(POSTGRES_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        return f"not measured: {type(exc).__name__}"
+    schema = f"bench_{secrets.token_hex(4)}"
+    await admin.execute(f"CREATE SCHEMA {schema}")
+    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}search_path={schema}"
+    try:
+        await _prepare(PostgresDatabase(url), users, charges)
+        return await service_charges(PostgresDatabase(url), users, charges)
+    finally:
+        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        await admin.close()
 
 
 def main() -> None:
