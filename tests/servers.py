@@ -28,8 +28,8 @@ def unavailable(what: str, exc: BaseException) -> None:
 
 
 @asynccontextmanager
-async def postgres_schema() -> AsyncIterator[PostgresDatabase]:
-    """A PostgresDatabase whose tables live in a fresh schema, dropped afterwards."""
+async def postgres_schema_url() -> AsyncIterator[str]:
+    """A URL whose tables live in a fresh schema of the test server, dropped afterwards."""
     try:
         admin = await asyncpg.connect(POSTGRES_URL, timeout=5)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
@@ -38,16 +38,34 @@ async def postgres_schema() -> AsyncIterator[PostgresDatabase]:
     schema = f"t_{secrets.token_hex(6)}"
     await admin.execute(f"CREATE SCHEMA {schema}")
     separator = "&" if "?" in POSTGRES_URL else "?"
-    database = PostgresDatabase(
-        f"{POSTGRES_URL}{separator}{urlencode({'search_path': schema})}", min_size=1, max_size=4
-    )
     try:
-        await database.connect()
-        yield database
+        yield f"{POSTGRES_URL}{separator}{urlencode({'search_path': schema})}"
     finally:
-        await database.close()
         await admin.execute(f"DROP SCHEMA {schema} CASCADE")
         await admin.close()
+
+
+@asynccontextmanager
+async def postgres_schema() -> AsyncIterator[PostgresDatabase]:
+    """A PostgresDatabase whose tables live in a fresh schema, dropped afterwards."""
+    async with postgres_schema_url() as url:
+        database = PostgresDatabase(url, min_size=1, max_size=4)
+        try:
+            await database.connect()
+            yield database
+        finally:
+            await database.close()
+
+
+@asynccontextmanager
+async def engine_settings(engine: str) -> AsyncIterator[dict[str, str]]:
+    """What the bot's settings need for an engine: nothing for SQLite (the file), a
+    DATABASE_URL of a fresh schema for PostgreSQL."""
+    if engine == "sqlite":
+        yield {}
+        return
+    async with postgres_schema_url() as url:
+        yield {"database_url": url}
 
 
 async def table_names(db: Database) -> set[str]:

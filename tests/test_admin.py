@@ -14,20 +14,23 @@ from services.jobs import Draft, Status
 from tests.conftest import catalog_priced
 from tests.harness import Harness
 from tests.recording_session import TOKEN, RecordingSession
+from tests.servers import engine_settings
 from tests.telegram_text import parse_html
 
 ADMIN = 9
 USER = 1001
 
 
-@pytest.fixture
-async def h(tmp_path):
-    harness = await Harness.start(
-        tmp_path, admin_ids="9", catalog_path=str(catalog_priced(tmp_path, 0.025))
-    )
-    await harness.give(100, USER)
-    yield harness
-    await harness.close()
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def h(request, tmp_path):
+    """The bot on each storage engine."""
+    async with engine_settings(request.param) as engine:
+        harness = await Harness.start(
+            tmp_path, **engine, admin_ids="9", catalog_path=str(catalog_priced(tmp_path, 0.025))
+        )
+        await harness.give(100, USER)
+        yield harness
+        await harness.close()
 
 
 @pytest.fixture

@@ -12,17 +12,20 @@ from handlers.callbacks import Card, CardAction, Gallery, GalleryAction
 from services.catalog import Mode
 from services.jobs import Draft, Status
 from tests.harness import Harness
+from tests.servers import engine_settings
 
 USER = 1001
 
 
-@pytest.fixture
-async def h(tmp_path):
-    harness = await Harness.start(tmp_path)
-    await harness.give(10_000)
-    harness.services.jobs.max_active_per_user = 100
-    yield harness
-    await harness.close()
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def h(request, tmp_path):
+    """The bot on each storage engine."""
+    async with engine_settings(request.param) as engine:
+        harness = await Harness.start(tmp_path, **engine)
+        await harness.give(10_000)
+        harness.services.jobs.max_active_per_user = 100
+        yield harness
+        await harness.close()
 
 
 async def make(h, prompt, status=Status.DELIVERED, user=USER, created=None):

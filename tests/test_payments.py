@@ -11,16 +11,21 @@ from aiogram.methods import GetStarTransactions, RefundStarPayment, SendInvoice
 from services.payments import Package, StarPayment, make_payload, parse_packages
 from telegram_side.stars import reconcile
 from tests.harness import Harness
+from tests.servers import engine_settings
 
 USER, ADMIN = 1001, 9
 
 
-@pytest.fixture
-async def h(tmp_path):
-    harness = await Harness.start(tmp_path, admin_ids="9", token_packages="100:50,500:225")
-    await harness.give(10)
-    yield harness
-    await harness.close()
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def h(request, tmp_path):
+    """The bot on each storage engine."""
+    async with engine_settings(request.param) as engine:
+        harness = await Harness.start(
+            tmp_path, **engine, admin_ids="9", token_packages="100:50,500:225"
+        )
+        await harness.give(10)
+        yield harness
+        await harness.close()
 
 
 async def balance(h, user=USER):
