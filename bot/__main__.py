@@ -19,7 +19,8 @@ def main() -> int:
         return 2
     setup_logging(settings.log_level, settings.secrets())
 
-    from bot.app import StartupError, run  # after logging: import-time logs are redacted too
+    from bot.app import run  # after logging: import-time logs are redacted too
+    from bot.errors import StartupError
 
     try:
         asyncio.run(run(settings))

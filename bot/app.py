@@ -21,15 +21,18 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.strategy import FSMStrategy
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis
 
+from bot.errors import StartupError
 from bot.fsm_storage import SQLiteStorage
 from bot.loop_monitor import LoopLagMonitor
 from bot.middlewares import ServicesMiddleware, UserMiddleware
+from bot.redis_state import connect_redis, redis_fsm
 from bot.settings import Settings
 from bot.telegram_retry import RetryMiddleware
 from handlers import setup_routers
@@ -102,6 +105,7 @@ class Services:
     ideas: Ideas
     cards: Cards
     schemas: httpx.AsyncClient  # Runware's schema service
+    redis: Redis | None = None  # REDIS_URL: what the replicas share besides the database
     closed: bool = False
 
     async def close(self) -> None:
@@ -111,6 +115,8 @@ class Services:
         await self.downloads.aclose()
         await self.schemas.aclose()
         await self.runware.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.db.close()
 
 
@@ -136,13 +142,20 @@ def build_translator(settings: Settings, http: httpx.AsyncClient) -> PromptTrans
 
 async def build_services(settings: Settings) -> Services:
     catalog = load_catalog(settings.catalog_path or CATALOG_PATH)
+    redis = (
+        await connect_redis(settings.redis_url.get_secret_value()) if settings.redis_url else None
+    )
     url = settings.database_url.get_secret_value() if settings.database_url else None
     db = open_database(url, settings.database_path)
-    await db.connect()
     try:
+        await db.connect()
         await migrate(db)
-    except BaseException:
+    except BaseException as exc:
         await db.close()
+        if redis is not None:
+            await redis.aclose()
+        if isinstance(exc, ConnectionError):  # worded without the URL by the database module
+            raise StartupError(str(exc)) from None
         raise
     runware = build_runware(settings)
     schemas = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
@@ -156,7 +169,9 @@ async def build_services(settings: Settings) -> Services:
     )
     await checker.load()  # the last known state: menus are right before the first check
     billing = Billing(db, settings.max_tokens_per_operation)
-    users = Users(db, billing, settings.welcome_bonus)
+    # With several replicas a user's language or settings may change on another one: no
+    # per-process copy then (one indexed read per update instead).
+    users = Users(db, billing, settings.welcome_bonus, remember=settings.redis_url is None)
     jobs = JobService(db, billing, catalog, max_active_per_user=settings.max_active_jobs_per_user)
     drafts = Drafts(db)
     await drafts.cleanup()
@@ -180,6 +195,7 @@ async def build_services(settings: Settings) -> Services:
         load_ideas(),
         Cards(CardService(catalog, billing, drafts, users, translator)),
         schemas,
+        redis,
     )
 
 
@@ -232,12 +248,21 @@ def build_runner(services: Services, bot: Bot) -> JobRunner:
     )
 
 
-def build_dispatcher(services: Services, storage: BaseStorage | None = None) -> Dispatcher:
+def conversation_state(services: Services) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Where wizards are kept and how one user's updates are ordered: in Redis when the
+    replicas share it (REDIS_URL), else in this process and its database."""
+    if services.settings.redis_url is not None:
+        return redis_fsm(services.settings.redis_url.get_secret_value())
+    return SQLiteStorage(services.db), SimpleEventIsolation()
+
+
+def build_dispatcher(services: Services) -> Dispatcher:
     """The production Dispatcher; tests build theirs here too (with a recording session)."""
+    storage, isolation = conversation_state(services)
     dp = Dispatcher(
-        storage=storage or SQLiteStorage(services.db),
+        storage=storage,
         fsm_strategy=FSMStrategy.USER_IN_CHAT,
-        events_isolation=SimpleEventIsolation(),
+        events_isolation=isolation,
     )
     dp.update.outer_middleware(UserMiddleware(services.users, services.i18n))
     # What handlers may ask for by name (catalog: Catalog, ...), handed to the handler that
@@ -295,10 +320,6 @@ async def register_commands(bot: Bot, admin_ids: frozenset[int] = frozenset()) -
             )
     except TelegramAPIError as exc:  # the bot works without a command menu; say so, go on
         log.warning("could not register the command list: %s", exc)
-
-
-class StartupError(Exception):
-    """A start-up problem an operator must fix, said in one line (never with a secret)."""
 
 
 async def reach_telegram(

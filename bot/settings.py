@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     database_path: Path = Path("data/bot.sqlite3")
     database_url: SecretStr | None = None  # postgresql://...: PostgreSQL instead of the file
+    redis_url: SecretStr | None = None  # redis://...: conversation state and order shared
     telegram_api_url: str | None = None
     runware_api_url: str = "https://api.runware.ai/v1"
     runware_schemas_url: str = "https://schemas.runware.ai"
@@ -121,6 +122,17 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or not str(value).strip():
+            return None
+        if not re.fullmatch(r"(rediss?|unix)://\S+", str(value).strip()):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return str(value).strip()
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -130,7 +142,13 @@ class Settings(BaseSettings):
         return level
 
     def secrets(self) -> list[str]:
-        values = [self.bot_token, self.runware_api_key, self.translate_api_key]
+        values = [
+            self.bot_token,
+            self.runware_api_key,
+            self.translate_api_key,
+            self.database_url,
+            self.redis_url,
+        ]
         return [v.get_secret_value() for v in values if v is not None]
 
 

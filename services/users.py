@@ -65,6 +65,7 @@ class Users:
         welcome_bonus: int = 0,
         *,
         clock: Callable[[], float] = time.time,
+        remember: bool = True,
     ) -> None:
         self.db = db
         self.billing = billing
@@ -73,6 +74,7 @@ class Users:
         # Who is who, for the per-update lookup: name, language, settings. Its `balance` may be
         # stale: read balances from Billing. Changed settings drop the entry.
         self._known: dict[int, User] = {}
+        self.remember = remember
 
     async def touch(
         self, user_id: int, username: str | None, language_code: str | None
@@ -109,6 +111,8 @@ class Users:
         return self._keep(User.from_row(fresh)), created
 
     def _keep(self, user: User) -> User:
+        if not self.remember:
+            return user
         if len(self._known) >= 100_000:
             self._known.clear()
         self._known[user.id] = user

@@ -1,4 +1,4 @@
-"""The database and cache servers some tests need (PostgreSQL; Redis later), found or refused.
+"""The database and cache servers some tests need (PostgreSQL, Redis), found or refused.
 
 Where no server answers (a newcomer's laptop) those tests are skipped with the reason; on CI
 (CI=true) a missing server fails them instead, so a green CI run means they ran."""
@@ -13,11 +13,15 @@ from urllib.parse import urlencode
 
 import asyncpg
 import pytest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from services.db import Database
 from services.postgres import PostgresDatabase
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# A database index of its own, emptied before and after each test that uses it.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def unavailable(what: str, exc: BaseException) -> None:
@@ -77,3 +81,32 @@ async def table_names(db: Database) -> set[str]:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
         )
     return {r[0] for r in rows}
+
+
+@asynccontextmanager
+async def redis_url() -> AsyncIterator[str]:
+    """The test Redis database, empty, emptied again afterwards (tests run one at a time)."""
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=5)
+    try:
+        await client.flushdb()
+    except (RedisError, OSError) as exc:
+        await client.aclose()
+        unavailable(f"Redis at {REDIS_URL} (TEST_REDIS_URL)", exc)
+        raise  # not reached
+    try:
+        yield REDIS_URL
+    finally:
+        await client.flushdb()
+        await client.aclose()
+
+
+@asynccontextmanager
+async def fleet_settings(shape: str) -> AsyncIterator[dict[str, str]]:
+    """Settings for one shape of deployment: "sqlite" (the embedded default), "postgresql", or
+    "fleet" (PostgreSQL and Redis, as several replicas run)."""
+    if shape == "fleet":
+        async with engine_settings("postgresql") as database, redis_url() as url:
+            yield {**database, "redis_url": url}
+        return
+    async with engine_settings(shape) as database:
+        yield database

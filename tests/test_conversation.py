@@ -21,6 +21,7 @@ from services.catalog import Mode, load_catalog
 from services.jobs import Draft, Status
 from tests.harness import Harness
 from tests.images import image_bytes
+from tests.servers import fleet_settings
 
 CATALOG = load_catalog()
 T2V = [m for m in CATALOG.for_mode(Mode.T2V)]
@@ -60,6 +61,18 @@ WORDS = {
         "more": "Ещё модели",
     },
 }
+
+
+@pytest.fixture(params=["sqlite", "fleet"])
+async def h(request, tmp_path):
+    """The wizards on the embedded default (SQLite, state in the database) and as a replica of
+    a fleet runs them (PostgreSQL, state and per-user order in Redis); 1,000 tokens."""
+    async with fleet_settings(request.param) as settings:
+        harness = await Harness.start(tmp_path, **settings)
+        await harness.give(1000)
+        yield harness
+        await harness.dp.storage.close()
+        await harness.close()
 
 
 def in_lang(h: Harness, language: str) -> Harness:
