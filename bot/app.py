@@ -45,6 +45,7 @@ from services.catalog import CATALOG_PATH, Catalog, load_catalog
 from services.catalog_check import CatalogChecker
 from services.db import Database, open_database
 from services.drafts import Drafts
+from services.duties import Duties
 from services.ideas import Ideas, load_ideas
 from services.jobs import JobService
 from services.migrations import migrate
@@ -57,6 +58,9 @@ from telegram_side.messenger import MB, TelegramMessenger
 from telegram_side.stars import reconcile
 
 log = logging.getLogger(__name__)
+
+# Replicas starting within this many seconds of each other reconcile Stars payments once.
+RECONCILE_PERIOD = 120.0
 
 COMMANDS = {
     "en": [
@@ -105,6 +109,7 @@ class Services:
     ideas: Ideas
     cards: Cards
     schemas: httpx.AsyncClient  # Runware's schema service
+    duties: Duties  # what one replica does for the fleet
     redis: Redis | None = None  # REDIS_URL: what the replicas share besides the database
     closed: bool = False
 
@@ -159,6 +164,7 @@ async def build_services(settings: Settings) -> Services:
         raise
     runware = build_runware(settings)
     schemas = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
+    duties = Duties(db)
     checker = CatalogChecker(
         catalog,
         db,
@@ -166,6 +172,7 @@ async def build_services(settings: Settings) -> Services:
         settings.runware_schemas_url,
         runware=runware,
         dry_run=settings.runware_dry_run_check,
+        duties=duties,
     )
     await checker.load()  # the last known state: menus are right before the first check
     billing = Billing(db, settings.max_tokens_per_operation)
@@ -195,6 +202,7 @@ async def build_services(settings: Settings) -> Services:
         load_ideas(),
         Cards(CardService(catalog, billing, drafts, users, translator)),
         schemas,
+        duties,
         redis,
     )
 
@@ -236,6 +244,8 @@ def build_runner(services: Services, bot: Bot) -> JobRunner:
         max_delivery_attempts=settings.delivery_attempts,
         delivery_retry_delay=settings.delivery_retry_seconds,
         result_ttl=int(settings.result_ttl_hours * 3600),
+        # longer than the slowest poll (every attempt timing out): then another replica polls
+        poll_hold=settings.runware_timeout_seconds * settings.runware_max_attempts + 30,
     )
     services.checker.alert = messenger.alert_admins
     return JobRunner(
@@ -245,6 +255,7 @@ def build_runner(services: Services, bot: Bot) -> JobRunner:
         messenger,
         options,
         checker=services.checker,
+        duties=services.duties,
     )
 
 
@@ -379,8 +390,9 @@ async def run(settings: Settings) -> None:
         if monitor is not None:
             monitor.start()
         await register_commands(bot, settings.admin_ids)
-        try:  # payments Telegram confirmed while the bot was down
-            await reconcile(bot, services.payments)
+        try:  # payments Telegram confirmed while the bot was down; once for replicas starting
+            if await services.duties.once("stars-reconcile", RECONCILE_PERIOD):  # together
+                await reconcile(bot, services.payments)
         except AiogramError as exc:  # the bot serves users without it; an admin can /reconcile
             log.warning("start-up reconciliation of Stars payments failed: %s", exc)
         runner.start()

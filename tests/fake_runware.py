@@ -192,6 +192,7 @@ class RunwareServer:
         self.dry_run_cost: float | None = 0.5
         self.schema_faults: list[tuple[int, str]] = []  # (status, body) for the next schema GETs
         self.schema_requests = 0
+        self.registry_requests = 0
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
 
@@ -397,6 +398,7 @@ class RunwareServer:
         return web.Response(status=status, text=body, content_type="application/json")
 
     async def _registry(self, request: web.Request) -> web.Response:
+        self.registry_requests += 1
         gate = self.holds.get("registry")
         if gate is not None:
             await gate.wait()  # a slow schema service

@@ -5,6 +5,7 @@ that a schema service in trouble changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -16,6 +17,7 @@ import pytest
 from handlers.callbacks import Again
 from services.catalog import CATALOG_PATH, Mode, ValidParams, load_catalog, video_task
 from services.catalog_check import CatalogChecker
+from services.duties import Duties
 from services.jobs import Draft, Status
 from services.runware import RunwareClient, RunwareOptions
 from tests.fake_runware import RunwareServer
@@ -76,6 +78,25 @@ async def test_the_first_check_accepts_the_catalog_and_stores_what_it_found(db, 
     assert all(r["status"] == "live" and json.loads(r["schema"]) for r in rows)
     assert catalog.live.withdrawn == {} and catalog.live.retired == {}
     assert all(catalog.available(m.id) for m in catalog.models)
+
+
+async def test_one_replica_checks_for_the_fleet_and_the_others_read_its_findings(db, server, http):
+    server.rules.change(SEEDANCE, durations=[3, 5, 8, 10])
+    alerts = Alerts()
+    a, b = (
+        CatalogChecker(
+            load_catalog(), db, http, server.schemas_url, alert=alerts, duties=Duties(db)
+        )
+        for _ in range(2)
+    )
+    await asyncio.gather(a.round(3600), b.round(3600))  # two replicas starting together
+    [alert] = alerts  # the admins hear it once
+    assert "withdrawn duration=12" in alert
+    registry = server.registry_requests
+    await b.round(3600)  # b's next round, within the period: b reads what a stored
+    assert server.registry_requests == registry
+    for checker in (a, b):
+        assert set(checker.catalog.live.withdrawn) == {SEEDANCE}
 
 
 async def test_a_schema_that_forbids_one_duration_withdraws_just_that_duration(db, server, http):

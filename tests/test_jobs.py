@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -351,6 +352,14 @@ async def test_two_runners_never_process_the_same_job_twice(world):
         await asyncio.gather(a.step(), b.step())
         await asyncio.gather(a.drain(), b.drain())
     assert len(world.fake.submits) == 12 and set(world.fake.submits.values()) == {1}
+    world.fake.requests.clear()
+    world.clock.advance(6)  # every job due for its first poll, at both runners at once
+    await asyncio.gather(a.step(), b.step())
+    await asyncio.gather(a.drain(), b.drain())
+    polled = Counter(
+        t["taskUUID"] for r in world.fake.requests for t in r if t["taskType"] == "getResponse"
+    )
+    assert len(polled) == 12 and set(polled.values()) == {1}  # each job by one runner
     for job_id in ids:
         world.fake.finish((await world.job(job_id)).task_uuid)
     world.clock.advance(30)
@@ -436,6 +445,23 @@ async def test_account_trouble_alerts_admins_at_most_every_10_minutes_and_probe_
     assert await world.jobs.paused() is None
     assert "resumed" in world.session.sent(SendMessage)[-1].text
     await world.create()
+
+
+async def test_two_runners_probe_a_paused_account_once_per_period(world):
+    a, b = world.runner(probe_interval=60), world.runner(probe_interval=60)
+    world.fake.submit_error = {"code": "invalidApiKey", "message": "bad key"}
+    await world.create()
+    await world.create(user=USER + 1)
+    await asyncio.gather(a.step(), b.step())
+    await asyncio.gather(a.drain(), b.drain())
+    assert len(admin_texts(world)) == 1  # one alert for the fleet, not one per runner
+    world.fake.balance = 0.0  # still nothing to spend: both runners come to probe
+    world.clock.advance(61)
+    world.fake.requests.clear()
+    await asyncio.gather(a.step(), b.step())
+    probes = [t for r in world.fake.requests for t in r if t["taskType"] == "accountManagement"]
+    assert len(probes) == 1
+    assert await world.jobs.paused() == "provider"
 
 
 async def test_queued_jobs_wait_while_runware_is_paused(world):

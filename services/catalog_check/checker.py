@@ -37,6 +37,7 @@ from services.catalog_check.schemas import (
     withdrawals,
 )
 from services.db import Database
+from services.duties import Duties
 from services.runware import RunwareClient, RunwareFailure
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,10 @@ class CatalogChecker:
         runware: RunwareClient | None = None,
         dry_run: bool = False,
         clock: Callable[[], float] = time.time,
+        duties: Duties | None = None,
     ) -> None:
         self.catalog = catalog
+        self.duties = duties
         self.db = db
         self.http = http
         self.base = schemas_url.rstrip("/")
@@ -128,14 +131,22 @@ class CatalogChecker:
         """Check now, then every `interval` seconds, until `stop` is set."""
         while not stop.is_set():
             try:
-                await self.check()
-                if self.dry_run_enabled and self.clock() - self._last_dry_run >= 86400:
-                    self._last_dry_run = self.clock()
-                    await self.dry_run_round()
+                await self.round(interval)
             except Exception:
                 log.exception("catalog check failed; trying again later")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
+
+    async def round(self, interval: float) -> None:
+        """One period's check. With `duties`, one replica of the fleet checks in each period
+        (and alerts the admins); the others read the state it stored."""
+        if self.duties is not None and not await self.duties.once("catalog-check", interval * 0.9):
+            await self.load()
+            return
+        await self.check()
+        if self.dry_run_enabled and self.clock() - self._last_dry_run >= 86400:
+            self._last_dry_run = self.clock()
+            await self.dry_run_round()
 
     async def check(self) -> list[str]:
         """One check against the registry and the schemas; returns the changes reported."""

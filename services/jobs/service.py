@@ -217,13 +217,25 @@ class JobService:
         )
         return None if row is None else (row["model_id"], json.loads(row["params"]))
 
-    async def submitted_due(self, limit: int) -> list[Job]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM jobs WHERE status = 'submitted' AND next_at <= ? ORDER BY next_at"
-            " LIMIT ?",
-            (self.clock(), limit),
+    async def claim_polls(self, limit: int, hold: float) -> list[Job]:
+        """Up to `limit` submitted jobs due for a poll, each taken by this poll round alone:
+        their next poll moves `hold` seconds on, so another replica's round (or a later one of
+        this replica's) skips them until this round records its answers (record_polls) or the
+        hold runs out because the replica died. A read first: no write when none is due."""
+        now = self.clock()
+        due = await self.db.fetchval(
+            "SELECT count(*) FROM jobs WHERE status = 'submitted' AND next_at <= ?", (now,)
         )
-        return [Job.from_row(r) for r in rows]
+        if not due:
+            return []
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "UPDATE jobs SET next_at = ? WHERE id IN (SELECT id FROM jobs"
+                " WHERE status = 'submitted' AND next_at <= ? ORDER BY next_at, id LIMIT ?)"
+                " RETURNING *",
+                (now + hold, now, limit),
+            )
+        return sorted((Job.from_row(r) for r in rows), key=lambda j: j.id)
 
     async def older_than(self, age: float) -> list[Job]:
         rows = await self.db.fetchall(

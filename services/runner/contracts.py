@@ -57,6 +57,7 @@ class RunnerOptions:
     admin_alert_interval: float = 600.0
     probe_interval: float = 300.0
     poll_limit: int = 5000  # jobs per poll round
+    poll_hold: float = 150.0  # a replica that died mid-poll: its jobs are polled again after
     result_ttl: int | None = 72 * 3600  # seconds Runware keeps the video URL (the link fallback)
     upstream_streak: int = 3  # provider failures in a row that withdraw a model for a while
     upstream_pause: float = 30 * 60.0

@@ -10,6 +10,7 @@ import time
 
 from services.catalog import Catalog
 from services.catalog_check import CatalogChecker
+from services.duties import Duties
 from services.jobs import Clock, Job, JobService
 from services.runner.contracts import ACCOUNT_ERRORS, PROVIDER_PAUSE, Messenger, RunnerOptions
 from services.runware import ErrorClass, RunwareClient, RunwareError, RunwareFailure
@@ -28,7 +29,9 @@ class ProviderHealth:
         *,
         checker: CatalogChecker | None = None,
         clock: Clock = time.time,
+        duties: Duties,
     ) -> None:
+        self.duties = duties  # probes and account alerts: one replica of the fleet at a time
         self.jobs = jobs
         self.runware = runware
         self.catalog = catalog
@@ -36,7 +39,6 @@ class ProviderHealth:
         self.options = options
         self.checker = checker
         self.clock = clock
-        self._last_alert = float("-inf")
         self._next_probe = 0.0
         self._upstream: dict[str, int] = {}  # model id -> provider failures in a row
 
@@ -58,8 +60,7 @@ class ProviderHealth:
         paused = await self.jobs.pause(PROVIDER_PAUSE)
         now = self.clock()
         self._next_probe = now + self.options.probe_interval
-        if now - self._last_alert >= self.options.admin_alert_interval:
-            self._last_alert = now
+        if await self.duties.once("alert:runware-account", self.options.admin_alert_interval):
             what = (
                 "API key refused" if exc.error.error_class is ErrorClass.AUTH else "out of credit"
             )
@@ -104,6 +105,8 @@ class ProviderHealth:
         if await self.jobs.paused() != PROVIDER_PAUSE or self.clock() < self._next_probe:
             return
         self._next_probe = self.clock() + self.options.probe_interval
+        if not await self.duties.once("runware-probe", self.options.probe_interval * 0.9):
+            return  # another replica probes in this period
         try:
             balance = await self.runware.account_balance()
         except RunwareFailure as exc:

@@ -20,6 +20,7 @@ from typing import Any
 
 from services.catalog import Catalog, ValidParams, VideoModel, video_task
 from services.catalog_check import CatalogChecker
+from services.duties import Duties
 from services.jobs import Clock, Job, JobService, Status
 from services.runner.contracts import (
     ACCOUNT_ERRORS,
@@ -57,6 +58,7 @@ class JobRunner:
         *,
         checker: CatalogChecker | None = None,
         clock: Clock = time.time,
+        duties: Duties | None = None,
     ) -> None:
         self.checker = checker
         self.jobs = jobs
@@ -75,7 +77,14 @@ class JobRunner:
         self._stopping = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self.health = ProviderHealth(
-            jobs, runware, catalog, messenger, self.options, checker=checker, clock=clock
+            jobs,
+            runware,
+            catalog,
+            messenger,
+            self.options,
+            checker=checker,
+            clock=clock,
+            duties=duties or Duties(jobs.db, owner=self.owner, clock=clock),
         )
         self.courier = Courier(jobs, messenger, self.options, self.owner, self._fail)
 
@@ -293,7 +302,7 @@ class JobRunner:
     # --- polling ------------------------------------------------------------------------------
 
     async def _poll(self) -> None:
-        due = await self.jobs.submitted_due(self.options.poll_limit)
+        due = await self.jobs.claim_polls(self.options.poll_limit, self.options.poll_hold)
         if not due:
             return
         try:
