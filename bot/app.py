@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ from services.translate import LibreTranslate, PromptTranslator
 from services.users import Users
 from telegram_side.messenger import MB, TelegramMessenger
 from telegram_side.stars import reconcile
+from telegram_side.webhook import Check, build_app, ensure_webhook, serve, webhook_path
 
 log = logging.getLogger(__name__)
 
@@ -389,7 +391,8 @@ async def run(settings: Settings) -> None:
     async def on_startup() -> None:
         if monitor is not None:
             monitor.start()
-        await register_commands(bot, settings.admin_ids)
+        if await services.duties.once("commands", RECONCILE_PERIOD):  # once for the fleet
+            await register_commands(bot, settings.admin_ids)
         try:  # payments Telegram confirmed while the bot was down; once for replicas starting
             if await services.duties.once("stars-reconcile", RECONCILE_PERIOD):  # together
                 await reconcile(bot, services.payments)
@@ -401,7 +404,7 @@ async def run(settings: Settings) -> None:
             name="catalog-check",
         )  # in the background: the first answer to users never waits for Runware's schemas
         background.add(check_task)
-        log.info("bot started; long polling")
+        log.info("bot started; %s", "webhook" if settings.webhook_url else "long polling")
 
     async def on_shutdown() -> None:
         stop_checks.set()
@@ -416,6 +419,61 @@ async def run(settings: Settings) -> None:
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
     try:
-        await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
+        if settings.webhook_url is None:
+            await leave_webhook(bot)
+            await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
+        else:
+            await serve_webhook(settings, services, dp, bot)
     finally:
         await services.close()
+        await bot.session.close()
+
+
+async def leave_webhook(bot: Bot) -> None:
+    """Long polling is refused while a webhook is set (409): a bot moved back from webhook mode
+    removes it, keeping the updates Telegram holds."""
+    info = await bot.get_webhook_info()
+    if info.url:
+        log.warning("a webhook was set; removing it for long polling (pending updates kept)")
+        await bot.delete_webhook(drop_pending_updates=False)
+
+
+def readiness(services: Services) -> dict[str, Check]:
+    """What /readyz asks: each raises when its part cannot serve."""
+
+    async def database() -> None:
+        await services.db.fetchval("SELECT 1")
+
+    async def redis() -> None:
+        if services.redis is not None:
+            await services.redis.ping()  # type: ignore[misc]  # typed for both clients
+
+    async def runware() -> None:
+        if services.runware.closed or services.closed:
+            raise ConnectionError("the Runware client is closed")
+
+    return {"database": database, "redis": redis, "runware": runware}
+
+
+async def serve_webhook(settings: Settings, services: Services, dp: Dispatcher, bot: Bot) -> None:
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    url = settings.webhook_url + webhook_path(secret)
+    url_key = hashlib.sha256(url.encode()).hexdigest()[:16]
+    app = build_app(dp, bot, secret, readiness(services))
+
+    async def point_telegram_here() -> None:
+        try:
+            await ensure_webhook(
+                bot,
+                url,
+                secret,
+                dp.resolve_used_update_types(),
+                # replicas of one deploy (the same URL) race to set it: one does; a new URL
+                # (a rotated secret, another host) is a new duty
+                may_set=lambda: services.duties.once(f"set-webhook {url_key}", 60.0),
+            )
+        except TelegramAPIError as exc:
+            raise StartupError(f"Telegram refused the webhook: {exc.message}") from None
+
+    await serve(app, settings.webhook_listen, point_telegram_here)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     database_path: Path = Path("data/bot.sqlite3")
     database_url: SecretStr | None = None  # postgresql://...: PostgreSQL instead of the file
     redis_url: SecretStr | None = None  # redis://...: conversation state and order shared
+    webhook_url: str | None = None  # https://public.host[/prefix]: webhook mode
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_listen: str = "0.0.0.0:8080"
     telegram_api_url: str | None = None
     runware_api_url: str = "https://api.runware.ai/v1"
     runware_schemas_url: str = "https://schemas.runware.ai"
@@ -133,6 +136,42 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return str(value).strip()
 
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: Any) -> Any:
+        if value is None or not str(value).strip():
+            return None
+        value = str(value).strip().rstrip("/")
+        if not re.fullmatch(r"https://[^\s/:]+(:(443|80|88|8443))?(/\S*)?", value):
+            raise ValueError(
+                "must be the public https:// address Telegram reaches (ports 443, 80, 88 or 8443)"
+            )
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        value = (value or "").strip()
+        if not value:
+            if info.data.get("webhook_url"):
+                raise ValueError(
+                    "is required with WEBHOOK_URL (e.g. the output of openssl rand -hex 32)"
+                )
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
+            raise ValueError("must be 16-256 letters, digits, _ or - (e.g. openssl rand -hex 32)")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, colon, port = value.strip().rpartition(":")
+        if not (host and colon) or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, e.g. 0.0.0.0:8080")
+        return value.strip()
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -148,6 +187,7 @@ class Settings(BaseSettings):
             self.translate_api_key,
             self.database_url,
             self.redis_url,
+            self.webhook_secret,
         ]
         return [v.get_secret_value() for v in values if v is not None]
 

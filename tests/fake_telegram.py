@@ -1,6 +1,9 @@
 """A fake Telegram Bot API server on 127.0.0.1, for running the real `python -m bot` process.
 
-The bot's side: getUpdates long polling with offsets, the send/edit/delete methods the bot uses,
+The bot's side: getUpdates long polling with offsets, or a webhook (setWebhook, getWebhookInfo,
+deleteWebhook; HTTPS only, as Telegram; updates POSTed with the secret header, one user's at a
+time, again until the bot answers 200; a method in the answer carried out; getUpdates refused
+with 409 while a webhook is set), the send/edit/delete methods the bot uses,
 multipart uploads, sendVideo by URL (downloaded here, 20 MB cap) or by file_id, getFile and file
 downloads, invoices and Stars payments, and Telegram's real error envelope and texts.
 The user's side (for tests): send texts, commands, photos, documents, button presses and
@@ -13,10 +16,12 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -122,6 +127,14 @@ class FakeTelegram:
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
+        # webhook mode: what setWebhook asked, where its public https:// host really listens
+        self.webhook: dict[str, Any] | None = None
+        self.routes: dict[str, str] = {}  # "https://bot.test" -> "http://127.0.0.1:port"
+        self.webhook_posts: list[tuple[int, int]] = []  # (update_id, HTTP status or 0)
+        self.webhook_retry = 0.2  # seconds before an unanswered update is sent again
+        self.max_connections = 40
+        self._in_flight: dict[int, asyncio.Task[None]] = {}  # update_id -> its POST
+        self._pusher: asyncio.Task[None] | None = None
 
     async def start(self, port: int = 0) -> str:
         app = web.Application(client_max_size=2100 * MB)
@@ -139,6 +152,10 @@ class FakeTelegram:
     async def stop(self) -> None:
         for event in self.holds.values():
             event.set()
+        tasks = [t for t in (self._pusher, *self._in_flight.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._http:
             await self._http.close()
         if self._runner:
@@ -420,6 +437,12 @@ class FakeTelegram:
         return result
 
     async def _m_getUpdates(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
+        if self.webhook is not None:
+            return self._error(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 1.0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
@@ -571,3 +594,137 @@ class FakeTelegram:
     ) -> web.Response:
         self.checkout_answers[params["pre_checkout_query_id"]] = params
         return self._ok(True)
+
+    # --- webhook ------------------------------------------------------------------------------
+
+    async def _m_setWebhook(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
+        url = str(params.get("url") or "")
+        if not url:
+            return await self._m_deleteWebhook(params, _f)
+        parsed = urlsplit(url)
+        if parsed.scheme != "https":
+            return self._error(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        if (parsed.port or 443) not in (443, 80, 88, 8443):
+            return self._error(
+                400,
+                "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+            )
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            return self._error(400, "Bad Request: secret token contains unallowed characters")
+        if params.get("drop_pending_updates") in (True, "true", "True"):
+            self._updates.clear()
+        allowed = params.get("allowed_updates")
+        self.webhook = {"url": url, "secret": secret, "allowed_updates": allowed}
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.create_task(self._push_updates())
+        self._new_update.set()
+        return self._ok(True)
+
+    async def _m_deleteWebhook(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
+        self.webhook = None
+        if params.get("drop_pending_updates") in (True, "true", "True"):
+            self._updates.clear()
+        return self._ok(True)
+
+    async def _m_getWebhookInfo(self, *_: Any) -> web.Response:
+        info: dict[str, Any] = {
+            "url": self.webhook["url"] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        if self.webhook and self.webhook["allowed_updates"] is not None:
+            info["allowed_updates"] = self.webhook["allowed_updates"]
+        return self._ok(info)
+
+    def _target(self, url: str) -> str:
+        parsed = urlsplit(url)
+        base = f"{parsed.scheme}://{parsed.netloc}"
+        if base not in self.routes:
+            raise AssertionError(f"the webhook points at {base}, which no test route serves")
+        return self.routes[base] + parsed.path
+
+    async def _push_updates(self) -> None:
+        """Send pending updates while a webhook is set: several users at once (up to
+        max_connections), each user's in order, one at a time."""
+        while self.webhook is not None:
+            self._new_update.clear()
+            allowed = self.webhook["allowed_updates"]
+            busy = {_sender(self._find_update(i)) for i in self._in_flight}
+            for update in list(self._updates):
+                kind = next(k for k in update if k != "update_id")
+                if allowed is not None and kind not in allowed:
+                    self._updates.remove(update)  # Telegram drops what the bot did not ask for
+                    continue
+                sender = _sender(update)
+                if update["update_id"] in self._in_flight or sender in busy:
+                    busy.add(sender)
+                    continue
+                if len(self._in_flight) >= self.max_connections:
+                    break
+                busy.add(sender)
+                task = asyncio.create_task(self._post(update))
+                self._in_flight[update["update_id"]] = task
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), self.webhook_retry)
+
+    def _find_update(self, update_id: int) -> dict[str, Any]:
+        return next((u for u in self._updates if u["update_id"] == update_id), {})
+
+    async def _post(self, update: dict[str, Any]) -> None:
+        assert self._http is not None and self.webhook is not None
+        status = 0
+        headers = {}
+        if self.webhook["secret"]:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = str(self.webhook["secret"])
+        try:
+            async with self._http.post(
+                self._target(self.webhook["url"]),
+                json=update,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=60),
+            ) as response:
+                status = response.status
+                if status == 200:
+                    await self._webhook_reply(response)
+        except (aiohttp.ClientError, TimeoutError):
+            status = 0  # refused, reset or timed out: sent again later
+        finally:
+            self.webhook_posts.append((update["update_id"], status))
+            if status == 200 and update in self._updates:
+                self._updates.remove(update)
+            self._in_flight.pop(update["update_id"], None)
+            self._new_update.set()
+
+    async def _webhook_reply(self, response: aiohttp.ClientResponse) -> None:
+        """A method in the answer to an update, as Telegram carries it out (its result is lost
+        to the bot)."""
+        if response.content_type == "application/json":
+            body = await response.json()
+            if not body or "method" not in body:
+                return
+            params = dict(body)
+        else:
+            reader = aiohttp.MultipartReader.from_response(response)
+            params = {}
+            while (part := await reader.next()) is not None:
+                assert isinstance(part, aiohttp.BodyPartReader)
+                params[part.name] = (await part.read()).decode()
+        method = str(params.pop("method"))
+        for key in ("reply_markup",):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        self.calls.append(Call(method, params))
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is not None:
+            await handler(params, {})
+
+
+def _sender(update: dict[str, Any]) -> Any:
+    """Whose update this is (None for none)."""
+    for kind, body in update.items():
+        if kind != "update_id" and isinstance(body, dict):
+            return (body.get("from") or {}).get("id")
+    return None

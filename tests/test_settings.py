@@ -60,6 +60,13 @@ def test_env_file(tmp_path):
         ({"log_level": "LOUD"}, "LOG_LEVEL: must be one of"),
         ({"runware_api_url": "ftp://x"}, "RUNWARE_API_URL: must be an http"),
         ({"telegram_api_url": "localhost:8081"}, "TELEGRAM_API_URL: must be an http"),
+        ({"webhook_url": "http://bot.example"}, "WEBHOOK_URL: must be the public https://"),
+        ({"webhook_url": "https://bot.example:9000"}, "(ports 443, 80, 88 or 8443)"),
+        ({"webhook_url": "https://bot.example"}, "WEBHOOK_SECRET: is required with WEBHOOK_URL"),
+        ({"webhook_secret": "short"}, "WEBHOOK_SECRET: must be 16-256 letters"),
+        ({"webhook_secret": "has spaces in it, sixteen+"}, "WEBHOOK_SECRET: must be 16-256"),
+        ({"webhook_listen": "8080"}, "WEBHOOK_LISTEN: must be host:port"),
+        ({"redis_url": "http://127.0.0.1:6379"}, "REDIS_URL: must be a redis://"),
     ],
 )
 def test_bad_values_name_the_variable(env, expected):

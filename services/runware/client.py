@@ -106,6 +106,10 @@ class RunwareClient:
         await self._http.aclose()
 
     @property
+    def closed(self) -> bool:
+        return self._http.is_closed
+
+    @property
     def batching(self) -> bool:
         """False once the server refused a batched poll; polls then go one task a request."""
         return self._batching

@@ -4,6 +4,7 @@ real `python -m bot` subprocess pointed at them, on a temporary database."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from services.catalog import Mode, ValidParams, load_catalog
@@ -80,6 +82,8 @@ class BotProcess:
         )
         env.update({k: str(v) for k, v in self.env.items()})
         polls = len(self.telegram.called("getUpdates"))
+        self.lines.clear()
+        self._readers.clear()
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -91,7 +95,32 @@ class BotProcess:
         )
         for stream in (self.proc.stdout, self.proc.stderr):
             self._readers.append(asyncio.create_task(self._read(stream)))
-        await self.telegram.wait_for("getUpdates", polls + 1, timeout=30)
+        if "WEBHOOK_URL" in self.env:
+            await self.wait_ready()
+        else:
+            await self.telegram.wait_for("getUpdates", polls + 1, timeout=30)
+
+    @property
+    def local_url(self) -> str:
+        """Where a webhook-mode replica listens (WEBHOOK_LISTEN)."""
+        return f"http://{self.env['WEBHOOK_LISTEN']}"
+
+    async def wait_ready(self, timeout: float = 30) -> None:
+        """Until /readyz answers 200 (a webhook-mode replica)."""
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as http:
+            while True:
+                assert self.proc is not None
+                if self.proc.returncode is not None:
+                    await asyncio.gather(*self._readers)
+                    raise AssertionError(f"the replica exited: {self.lines[-5:]}")
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(self.local_url + "/readyz") as answer:
+                        if answer.status == 200:
+                            return
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"not ready within {timeout}s: {self.lines[-5:]}")
+                await asyncio.sleep(0.05)
 
     async def _read(self, stream: asyncio.StreamReader | None) -> None:
         assert stream is not None
