@@ -247,7 +247,7 @@ def build_runner(services: Services, bot: Bot) -> JobRunner:
         delivery_retry_delay=settings.delivery_retry_seconds,
         result_ttl=int(settings.result_ttl_hours * 3600),
         # longer than the slowest poll (every attempt timing out): then another replica polls
-        poll_hold=settings.runware_timeout_seconds * settings.runware_max_attempts + 30,
+        poll_hold=settings.runware_timeout_seconds * settings.runware_max_attempts + 5,
     )
     services.checker.alert = messenger.alert_admins
     return JobRunner(

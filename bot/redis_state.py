@@ -2,7 +2,7 @@
 
 aiogram's own RedisStorage keeps each user's wizard position and data, and its
 RedisEventIsolation handles one user's updates one at a time whichever replica receives them.
-The lock expires after `LOCK_SECONDS` (handlers answer in milliseconds; a replica that dies
+The lock expires after `LOCK_SECONDS` (10 s: handlers answer in milliseconds; a replica that dies
 holding it frees the user within that time). A configured Redis that does not answer stops
 start-up with one line: the bot never falls back to per-process memory, which would split a
 user's conversation between replicas without anyone noticing."""
@@ -20,7 +20,7 @@ from bot.errors import StartupError
 
 PREFIX = "videobot"
 STATE_TTL = 30 * 24 * 3600  # a wizard left for a month is forgotten, as a cleanup
-LOCK_SECONDS = 30
+LOCK_SECONDS = 10  # handlers answer in milliseconds; a dead replica holds a user this long
 CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 10.0
 

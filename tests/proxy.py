@@ -38,7 +38,8 @@ class RoundRobinProxy:
             await self._runner.cleanup()
 
     async def _forward(self, request: web.Request) -> web.StreamResponse:
-        assert self._http is not None
+        if self._http is None or self._http.closed:
+            return web.Response(status=502, text="the balancer is stopping")
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host",)}
         for _ in range(len(self.backends)):
@@ -60,4 +61,6 @@ class RoundRobinProxy:
                     )
             except aiohttp.ClientConnectorError:
                 continue  # that replica is down: the next one
-        return web.Response(status=502, text="no replica answers")
+            except (aiohttp.ClientError, TimeoutError):
+                break  # it died while handling the request: Telegram sends it again
+        return web.Response(status=502, text="no replica answered")

@@ -1,0 +1,106 @@
+"""Two replicas of `python -m bot` on PostgreSQL and Redis in webhook mode behind a round-robin
+load balancer: one user's updates land on alternating replicas, one replica is killed with
+SIGKILL mid-run and started again, and every video still reaches its chat once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+import pytest
+
+from tests.e2e.conftest import BONUS, VEO_FAST, BotProcess, price
+from tests.e2e.flows import card_from_text, generate, text_to_video
+from tests.e2e.test_webhook import proxy, webhook_env  # noqa: F401 - the proxy fixture
+from tests.servers import fleet_settings
+
+USERS = list(range(7001, 7051))
+
+
+@pytest.fixture
+async def fleet(tmp_path, telegram, runware, proxy):  # noqa: F811 - the fixture imported above
+    async with fleet_settings("fleet") as shared:
+        env = {"DATABASE_URL": shared["database_url"], "REDIS_URL": shared["redis_url"]}
+        replicas = []
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+            replicas.append(BotProcess(tmp_path / name, telegram, runware, **webhook_env(**env)))
+        proxy.backends.extend(r.local_url for r in replicas)
+        await asyncio.gather(*(r.start() for r in replicas))  # a deploy starts both at once
+        try:
+            yield replicas, shared["database_url"]
+            codes = [await r.stop() for r in replicas if r.proc and r.proc.returncode is None]
+            assert codes == [0] * len(codes)
+        finally:  # nothing left running to hold the schema the teardown drops
+            for replica in replicas:
+                if replica.proc is not None and replica.proc.returncode is None:
+                    await replica.kill()
+        for replica in replicas:
+            replica.assert_clean()
+        assert runware.violations == [], runware.violations
+        assert telegram.refused == [], telegram.refused
+
+
+async def test_replicas_starting_together_set_the_webhook_and_reconcile_once(fleet, telegram):
+    replicas, _ = fleet
+    await telegram.wait_for("setWebhook")
+    for replica in replicas:
+        await replica.wait_ready()
+    assert len(telegram.called("setWebhook")) == 1
+    assert len(telegram.called("getStarTransactions")) == 1
+    assert len(telegram.called("setMyCommands")) == 6  # one admin, the default, four languages
+    assert len(telegram.called("getWebhookInfo")) == 2  # each replica looked first
+
+
+async def test_fifty_users_two_videos_each_across_replicas_with_one_killed(
+    fleet,
+    telegram,
+    runware,
+    proxy,  # noqa: F811
+):
+    replicas, database_url = fleet
+    a, b = replicas
+    await telegram.wait_for("setWebhook")
+
+    async def user(uid: int) -> None:
+        await text_to_video(telegram, uid, "Veo 3.1 Fast", f"video one of {uid}")  # wizard
+        await generate(telegram, uid, await card_from_text(telegram, uid, f"video two of {uid}"))
+
+    flows = asyncio.gather(*(user(uid) for uid in USERS))
+    db = await asyncpg.connect(database_url)
+    try:
+        await until(db, "SELECT count(*) >= 40 FROM jobs")
+        await a.kill()  # mid-run: wizards, submits, polls and deliveries in flight on a
+        await a.start()
+        await asyncio.wait_for(flows, 120)
+        await until(db, "SELECT count(*) = 100 FROM jobs WHERE status = 'delivered'", 120)
+
+        for uid in USERS:  # every video in its chat once, none lost, none twice
+            assert len(telegram.videos(uid)) == 2, (uid, telegram.texts(uid)[-3:])
+        rows = await db.fetch(
+            "SELECT u.id, u.balance, coalesce(sum(l.amount), 0) AS total FROM users u"
+            " LEFT JOIN ledger l ON l.user_id = u.id GROUP BY u.id, u.balance"
+        )
+        assert all(r["balance"] == r["total"] for r in rows)  # every token accounted for
+        spent = {r["id"]: BONUS - r["balance"] for r in rows if r["id"] in USERS}
+        assert set(spent.values()) == {2 * price(VEO_FAST)}
+        twice = await db.fetch(
+            "SELECT job_id, kind FROM ledger WHERE job_id IS NOT NULL"
+            " GROUP BY job_id, kind HAVING count(*) > 1"
+        )
+        assert twice == []
+        assert len(runware.accepted) == 100 and set(runware.accepted.values()) == {1}
+    finally:
+        await db.close()
+    served = {backend for backend in proxy.sent}
+    assert served == {a.local_url, b.local_url}  # both replicas handled updates
+
+
+async def until(db: asyncpg.Connection, sql: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not await db.fetchval(sql):
+        if time.monotonic() > deadline:
+            states = await db.fetch("SELECT status, count(*) FROM jobs GROUP BY status")
+            raise AssertionError(f"{sql} not reached in {timeout}s: {[tuple(s) for s in states]}")
+        await asyncio.sleep(0.1)
