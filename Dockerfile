@@ -26,5 +26,7 @@ RUN useradd --create-home --uid 10001 bot \
     && mkdir -p /data && chown bot:bot /data
 USER bot
 VOLUME ["/data"]
+# Webhook mode only (WEBHOOK_URL set): updates, /healthz and /readyz on WEBHOOK_LISTEN.
+EXPOSE 8080
 
 CMD ["python", "-m", "bot"]

@@ -1,4 +1,6 @@
-"""`python -m bot`: validate the configuration, then run until SIGINT/SIGTERM."""
+"""`python -m bot`: validate the configuration, then run until SIGINT/SIGTERM.
+`python -m bot migrate`: bring the database up to date and exit (a deploy's migration step;
+the bot also migrates at start, so this is optional)."""
 
 from __future__ import annotations
 
@@ -19,11 +21,15 @@ def main() -> int:
         return 2
     setup_logging(settings.log_level, settings.secrets())
 
-    from bot.app import run  # after logging: import-time logs are redacted too
+    from bot.app import migrate_only, run  # after logging: import-time logs are redacted too
     from bot.errors import StartupError
 
+    command = sys.argv[1:]
+    if command not in ([], ["migrate"]):
+        print("usage: python -m bot [migrate]", file=sys.stderr)
+        return 2
     try:
-        asyncio.run(run(settings))
+        asyncio.run(migrate_only(settings) if command else run(settings))
     except (CatalogError, MigrationError, StartupError) as exc:
         print(f"Start-up error: {exc}", file=sys.stderr)
         return 2

@@ -55,6 +55,7 @@ from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
 from services.translate import LibreTranslate, PromptTranslator
 from services.users import Users
+from telegram_side.budget import BudgetMiddleware, LocalBudget, RedisBudget, SendBudget
 from telegram_side.messenger import MB, TelegramMessenger
 from telegram_side.stars import reconcile
 from telegram_side.webhook import Check, build_app, ensure_webhook, serve, webhook_path
@@ -209,7 +210,13 @@ async def build_services(settings: Settings) -> Services:
     )
 
 
-def build_bot(settings: Settings) -> Bot:
+def build_budget(services: Services) -> SendBudget:
+    """The send budget: the fleet's in Redis when replicas share one, else this process's."""
+    rate = services.settings.telegram_sends_per_second
+    return RedisBudget(services.redis, rate) if services.redis else LocalBudget(rate)
+
+
+def build_bot(settings: Settings, budget: SendBudget | None = None) -> Bot:
     session = AiohttpSession()
     if settings.telegram_api_url:
         session = AiohttpSession(
@@ -217,7 +224,9 @@ def build_bot(settings: Settings) -> Bot:
                 settings.telegram_api_url, is_local=settings.telegram_api_local
             )
         )
-    session.middleware(RetryMiddleware())
+    session.middleware(RetryMiddleware())  # outside the budget: each attempt takes a slot
+    if budget is not None:
+        session.middleware(BudgetMiddleware(budget))
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -225,7 +234,7 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
-def build_runner(services: Services, bot: Bot) -> JobRunner:
+def build_runner(services: Services, bot: Bot, budget: SendBudget | None = None) -> JobRunner:
     settings = services.settings
     messenger = TelegramMessenger(
         bot,
@@ -235,6 +244,7 @@ def build_runner(services: Services, bot: Bot) -> JobRunner:
         settings.admin_ids,
         services.downloads,
         upload_limit=(2000 if settings.telegram_api_local else 50) * MB,
+        budget=budget,
     )
     options = RunnerOptions(
         max_job_age=settings.job_max_age_minutes * 60,
@@ -371,9 +381,24 @@ async def reach_telegram(
         return me.username or str(me.id)
 
 
+async def migrate_only(settings: Settings) -> None:
+    """The migration step of a deploy: the database brought up to date, nothing else started."""
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    db = open_database(url, settings.database_path)
+    try:
+        await db.connect()
+        applied = await migrate(db)
+    except ConnectionError as exc:
+        raise StartupError(str(exc)) from None
+    finally:
+        await db.close()
+    log.info("database up to date (%d migrations applied now)", len(applied))
+
+
 async def run(settings: Settings) -> None:
     services = await build_services(settings)
-    bot = build_bot(settings)
+    budget = build_budget(services)
+    bot = build_bot(settings, budget)
     try:
         name = await reach_telegram(bot)
     except BaseException:
@@ -382,7 +407,7 @@ async def run(settings: Settings) -> None:
         raise
     log.info("Telegram reached as @%s", name)
     dp = build_dispatcher(services)
-    runner = build_runner(services, bot)
+    runner = build_runner(services, bot, budget)
 
     monitor = LoopLagMonitor(settings.loop_lag_report) if settings.loop_lag_report else None
     stop_checks = asyncio.Event()

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     job_max_age_minutes: float = Field(default=30, gt=0, le=24 * 60)
     job_lease_seconds: float = Field(default=300, gt=0, le=3600)
     telegram_api_local: bool = False
+    telegram_sends_per_second: int = Field(default=25, ge=1, le=1000)  # for the whole fleet
     poll_first_seconds: float = Field(default=5.0, gt=0, le=600)
     poll_max_seconds: float = Field(default=10.0, gt=0, le=600)
     runware_timeout_seconds: float = Field(default=60.0, gt=0, le=600)

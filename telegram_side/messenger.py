@@ -35,7 +35,9 @@ from handlers.texts import CAPTION_LIMIT, cut, utf16_len
 from services.catalog import Catalog
 from services.jobs import Job, Status
 from services.runner import Delivery, VideoUnavailable
+from services.runner.contracts import LeaseLost, StillMine, always_mine
 from services.users import Users
+from telegram_side.budget import PROGRESS_SHARE, LocalBudget, SendBudget, preclaimed
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +87,9 @@ class TelegramMessenger:
         *,
         upload_limit: int = 50 * MB,
         min_edit_interval: float = 5.0,
-        edits_per_second: float = 20.0,
         monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        budget: SendBudget | None = None,
     ) -> None:
         self.bot = bot
         self.i18n = i18n
@@ -97,13 +99,9 @@ class TelegramMessenger:
         self.http = http
         self.upload_limit = upload_limit
         self.min_edit_interval = min_edit_interval
-        self.edits_per_second = edits_per_second
-        self.monotonic = monotonic
         self.wall_clock = wall_clock
-        self._last_edit: dict[int, float] = {}  # chat -> when
+        self.budget = budget or LocalBudget(25, clock=monotonic)
         self._last_text: dict[int, str] = {}  # job -> text shown
-        self._budget = edits_per_second
-        self._budget_at = monotonic()
 
     async def _lang(self, user_id: int) -> str:
         user = await self.users.get(user_id)
@@ -111,44 +109,35 @@ class TelegramMessenger:
 
     # --- progress -----------------------------------------------------------------------------
 
-    def _may_edit(self, chat_id: int) -> bool:
-        now = self.monotonic()
-        if now - self._last_edit.get(chat_id, float("-inf")) < self.min_edit_interval:
+    async def _may_edit(self, chat_id: int) -> bool:
+        """One progress edit per chat every `min_edit_interval` for the whole fleet, and only
+        while the send budget has room to spare (progress is cosmetic: skipped, not queued)."""
+        if not await self.budget.once_per(f"progress:{chat_id}", self.min_edit_interval):
             return False
-        self._budget = min(
-            self.edits_per_second, self._budget + (now - self._budget_at) * self.edits_per_second
-        )
-        self._budget_at = now
-        if self._budget < 1:
-            return False
-        self._budget -= 1
-        self._last_edit[chat_id] = now
-        if len(self._last_edit) > 10_000:
-            cutoff = now - self.min_edit_interval
-            self._last_edit = {c: w for c, w in self._last_edit.items() if w >= cutoff}
-        return True
+        return await self.budget.try_take(max(1, int(self.budget.rate * PROGRESS_SHARE)))
 
     async def show_progress(self, job: Job) -> int | None:
         if job.status not in (Status.QUEUED, Status.UPLOADING, Status.SUBMITTED):
             return None
-        if job.progress_message_id is not None and not self._may_edit(job.chat_id):
+        if job.progress_message_id is not None and not await self._may_edit(job.chat_id):
             return None
         lang = await self._lang(job.user_id)
         with self.i18n.context(), self.i18n.use_locale(lang):
             text = progress_text(
                 job, self.catalog.name_of(job.model_id), self.wall_clock() - job.created_at
             )
-        if job.progress_message_id is None:
-            self._last_edit[job.chat_id] = self.monotonic()
+        if job.progress_message_id is None:  # the first edit comes an interval after it
+            await self.budget.once_per(f"progress:{job.chat_id}", self.min_edit_interval)
             message = await self.bot.send_message(job.chat_id, text)
             self._last_text[job.id] = text
             return message.message_id
         if self._last_text.get(job.id) == text:
             return None
         try:
-            await self.bot.edit_message_text(
-                text=text, chat_id=job.chat_id, message_id=job.progress_message_id
-            )
+            with preclaimed():  # its slot was taken in _may_edit
+                await self.bot.edit_message_text(
+                    text=text, chat_id=job.chat_id, message_id=job.progress_message_id
+                )
         except TelegramBadRequest as exc:
             if "not modified" in exc.message:
                 return None
@@ -178,7 +167,7 @@ class TelegramMessenger:
         prompt = cut(job.user_prompt, CAPTION_LIMIT - utf16_len(head))
         return fill("🎬 {name} · {length}\n{prompt}", name=name, length=length, prompt=prompt)
 
-    async def deliver(self, job: Job) -> Delivery:
+    async def deliver(self, job: Job, still_mine: StillMine = always_mine) -> Delivery:
         """Send the video by its URL (Telegram fetches it), else upload it, else its link.
 
         Raises for what a later attempt may fix (network, Telegram's 5xx, an unknown refusal):
@@ -189,7 +178,7 @@ class TelegramMessenger:
             caption = self.caption(job)
             markup = screens.after_video(job.id)
         try:
-            message = await self._send_video(job, job.video_url, caption, markup)
+            message = await self._send_video(job, job.video_url, caption, markup, still_mine)
         except TelegramAPIError as exc:
             if unreachable(exc):
                 log.info("job %d: the chat cannot be reached (%s); kept", job.id, exc.message)
@@ -197,7 +186,7 @@ class TelegramMessenger:
             if not (isinstance(exc, TelegramEntityTooLarge) or url_refused(exc)):
                 raise
             log.info("job %d: Telegram did not take the URL (%s); uploading", job.id, exc.message)
-            return await self._upload(job, lang, caption, markup)
+            return await self._upload(job, lang, caption, markup, still_mine)
         await self._remove_progress(job)
         return Delivery("video", _file_id(message))
 
@@ -207,28 +196,45 @@ class TelegramMessenger:
         video: str | FSInputFile,
         caption: str,
         markup: InlineKeyboardMarkup,
+        still_mine: StillMine,
         **extra: Any,
     ) -> Message:
         """sendVideo; a caption Telegram refuses is dropped rather than the video."""
         try:
-            return await self.bot.send_video(
-                job.chat_id,
-                video=video,
-                caption=caption,
-                supports_streaming=True,
-                reply_markup=markup,
-                **extra,
-            )
+            await self._my_turn(still_mine)
+            with preclaimed():
+                return await self.bot.send_video(
+                    job.chat_id,
+                    video=video,
+                    caption=caption,
+                    supports_streaming=True,
+                    reply_markup=markup,
+                    **extra,
+                )
         except TelegramBadRequest as exc:
             if not caption_refused(exc):
                 raise
             log.warning("job %d: caption refused (%s); sent without it", job.id, exc.message)
-            return await self.bot.send_video(
-                job.chat_id, video=video, supports_streaming=True, reply_markup=markup, **extra
-            )
+            await self._my_turn(still_mine)
+            with preclaimed():
+                return await self.bot.send_video(
+                    job.chat_id, video=video, supports_streaming=True, reply_markup=markup, **extra
+                )
+
+    async def _my_turn(self, still_mine: StillMine) -> None:
+        """A slot of the send budget, then the lease renewed: nothing slow comes between the
+        check and the send."""
+        await self.budget.take()
+        if not await still_mine():
+            raise LeaseLost
 
     async def _upload(
-        self, job: Job, lang: str, caption: str, markup: InlineKeyboardMarkup
+        self,
+        job: Job,
+        lang: str,
+        caption: str,
+        markup: InlineKeyboardMarkup,
+        still_mine: StillMine,
     ) -> Delivery:
         assert job.video_url is not None
         fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
@@ -243,21 +249,21 @@ class TelegramMessenger:
                     response.raise_for_status()  # 5xx: the runner tries again later
                     declared = int(response.headers.get("content-length") or 0)
                     if declared > self.upload_limit:
-                        return await self._send_link(job, lang, too_large=True)
+                        return await self._send_link(job, lang, still_mine, too_large=True)
                     size = 0
                     async for chunk in response.aiter_bytes(256 * 1024):
                         size += len(chunk)
                         if size > self.upload_limit:
-                            return await self._send_link(job, lang, too_large=True)
+                            return await self._send_link(job, lang, still_mine, too_large=True)
                         out.write(chunk)
             file = FSInputFile(path, filename=f"video-{job.id}.mp4")
             timeout = max(60, size // MB * 5)
             try:
                 message = await self._send_video(
-                    job, file, caption, markup, request_timeout=timeout
+                    job, file, caption, markup, still_mine, request_timeout=timeout
                 )
             except TelegramEntityTooLarge:
-                return await self._send_link(job, lang, too_large=True)
+                return await self._send_link(job, lang, still_mine, too_large=True)
             except TelegramAPIError as exc:
                 if unreachable(exc):
                     return Delivery("blocked")
@@ -267,11 +273,14 @@ class TelegramMessenger:
         await self._remove_progress(job)
         return Delivery("video", _file_id(message))
 
-    async def give_up(self, job: Job) -> Delivery:
+    async def give_up(self, job: Job, still_mine: StillMine = always_mine) -> Delivery:
         """The video could not be sent after every attempt: its link, and where to find it."""
-        return await self._send_link(job, await self._lang(job.user_id), too_large=False)
+        lang = await self._lang(job.user_id)
+        return await self._send_link(job, lang, still_mine, too_large=False)
 
-    async def _send_link(self, job: Job, lang: str, *, too_large: bool) -> Delivery:
+    async def _send_link(
+        self, job: Job, lang: str, still_mine: StillMine, *, too_large: bool
+    ) -> Delivery:
         with self.i18n.context(), self.i18n.use_locale(lang):
             text: str = fill(
                 (
@@ -290,7 +299,9 @@ class TelegramMessenger:
             text += "\n" + _("It is also in /gallery.")
             markup = screens.after_video(job.id)
         try:
-            await self.bot.send_message(job.chat_id, text, reply_markup=markup)
+            await self._my_turn(still_mine)
+            with preclaimed():
+                await self.bot.send_message(job.chat_id, text, reply_markup=markup)
         except TelegramAPIError as exc:
             if unreachable(exc):
                 return Delivery("blocked")

@@ -145,7 +145,6 @@ async def world(db):
         session.middleware(RetryMiddleware(sleep=telegram_sleeps))
         bot, _ = recording_bot(session)
         http = httpx.AsyncClient()
-        monotonic = Clock(100.0)
         messenger = TelegramMessenger(
             bot,
             build_i18n(),
@@ -153,10 +152,9 @@ async def world(db):
             catalog,
             [ADMIN],
             http,
-            monotonic=monotonic,
+            monotonic=lambda: clock.now,  # the progress throttle follows the test clock
             wall_clock=clock,
         )
-        messenger.monotonic = lambda: clock.now  # progress throttle follows the test clock
         options = RunnerOptions(first_poll=5, max_poll_interval=10, submit_retry_delay=10)
         yield World(
             db,
@@ -663,9 +661,9 @@ async def test_a_delivery_in_flight_is_not_started_again_by_the_next_step(world)
     release = asyncio.Event()
     original = world.messenger.deliver
 
-    async def slow_deliver(job):
+    async def slow_deliver(job, still_mine):
         await release.wait()
-        return await original(job)
+        return await original(job, still_mine)
 
     world.messenger.deliver = slow_deliver
     await runner.step()  # starts the delivery, which now waits
@@ -677,6 +675,31 @@ async def test_a_delivery_in_flight_is_not_started_again_by_the_next_step(world)
     await run(runner, steps=2)
     assert len(world.session.sent(SendVideo)) == 1
     assert (await world.job(job.id)).delivery_attempts == 1
+
+
+async def test_a_runner_whose_lease_ran_out_while_waiting_to_send_leaves_it_to_the_next(world):
+    a = world.runner(lease=60)
+    job = await finished(world, a)
+    budget = world.messenger.budget
+    waiting, go_on = asyncio.Event(), asyncio.Event()
+    take = budget.take
+
+    async def slow_first_take():  # a's send waits for the send budget past its lease
+        budget.take = take
+        waiting.set()
+        await go_on.wait()
+        await take()
+
+    budget.take = slow_first_take
+    await a.step()
+    await waiting.wait()
+    world.clock.advance(61)
+    b = world.runner(lease=60)
+    await run(b)  # b takes the job over and delivers it
+    go_on.set()
+    await a.drain()  # a's turn comes: its lease is b's now, so it does not send
+    assert len(world.session.sent(SendVideo)) == 1
+    assert (await world.job(job.id)).status is Status.DELIVERED
 
 
 async def test_a_free_slot_takes_the_next_job_at_once_not_at_the_next_tick(world):

@@ -126,3 +126,20 @@ async def test_telegram_unreachable_at_start_is_waited_for(tmp_path):
     text = "\n".join(lines)
     assert "Traceback" not in text and TOKEN not in text
     assert "Telegram reached as @video_bot" in text
+
+
+async def test_the_migration_step_brings_the_database_up_to_date_and_exits(tmp_path):
+    env = bot_env(tmp_path, "http://127.0.0.1:9")  # no Telegram is needed, nor asked
+    for _ in range(2):  # the second run finds nothing to do
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "migrate", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, err.decode()
+    assert "database up to date (0 migrations applied now)" in (out + err).decode()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"users", "ledger", "jobs", "duties"} <= tables

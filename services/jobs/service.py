@@ -267,6 +267,16 @@ class JobService:
             )
         return sorted((Job.from_row(r) for r in rows), key=lambda j: j.id)
 
+    async def renew(self, job_id: int, owner: str, lease: float) -> bool:
+        """Extend `owner`'s lease on the job; False when another runner has taken it since
+        (this one's lease ran out while it waited)."""
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ?",
+                (self.clock() + lease, job_id, owner),
+            )
+        return changed > 0
+
     async def release(self, job_id: int, owner: str, *, delay: float = 0.0) -> None:
         async with self.db.transaction() as tx:
             await tx.execute(

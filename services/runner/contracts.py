@@ -3,6 +3,7 @@ side lives in telegram_side/messenger.py), what a delivery came to, and `RunnerO
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -23,14 +24,28 @@ class VideoUnavailable(Exception):
     """The finished video cannot be fetched (e.g. its URL answers 404): refund the job."""
 
 
+class LeaseLost(Exception):
+    """Right before a send, the job's lease was found taken by another runner: this one stops
+    without sending (the other sends)."""
+
+
+StillMine = Callable[[], Awaitable[bool]]
+
+
+async def always_mine() -> bool:
+    return True
+
+
 class Messenger(Protocol):
     async def show_progress(self, job: Job) -> int | None:
         """Show or update the job's status message; returns its id when a new one was sent."""
 
-    async def deliver(self, job: Job) -> Delivery:
-        """Send the finished video. Raises VideoUnavailable, or anything else to retry later."""
+    async def deliver(self, job: Job, still_mine: StillMine = always_mine) -> Delivery:
+        """Send the finished video. Raises VideoUnavailable, or anything else to retry later.
+        `still_mine()` is asked right before each send, after the wait for the send budget
+        (it renews the lease); False raises LeaseLost."""
 
-    async def give_up(self, job: Job) -> Delivery:
+    async def give_up(self, job: Job, still_mine: StillMine = always_mine) -> Delivery:
         """Every attempt at sending the video failed: send its link instead (or find the chat
         unreachable). Raises when even that cannot be sent now."""
 

@@ -7,7 +7,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from services.jobs import Job, JobService, Status
-from services.runner.contracts import Delivery, Messenger, RunnerOptions, VideoUnavailable
+from services.runner.contracts import (
+    Delivery,
+    LeaseLost,
+    Messenger,
+    RunnerOptions,
+    StillMine,
+    VideoUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +34,22 @@ class Courier:
         self.owner = owner
         self.fail = fail  # the runner's: refund, then wake up to tell the user
 
+    def _still_mine(self, job: Job) -> StillMine:
+        """Renews the lease right before a send: a full lease from there on, so a slow step
+        before it (a download, the wait for the send budget) cannot make two senders."""
+
+        async def renew() -> bool:
+            return await self.jobs.renew(job.id, self.owner, self.options.lease)
+
+        return renew
+
     async def deliver(self, job: Job) -> None:
         await self.jobs.update(job, delivery_attempts=job.delivery_attempts + 1)
         try:
-            delivery = await self.messenger.deliver(job)
+            delivery = await self.messenger.deliver(job, self._still_mine(job))
+        except LeaseLost:
+            log.warning("job %d: its lease ran out before sending; another runner has it", job.id)
+            return
         except VideoUnavailable as exc:
             await self.fail(job, "video_unavailable", str(exc))
             return
@@ -58,7 +77,9 @@ class Courier:
         has it, /stats counts it) and the admins' log says so."""
         await self.jobs.update(job, delivery_attempts=attempts + 1)
         try:
-            return await self.messenger.give_up(job)
+            return await self.messenger.give_up(job, self._still_mine(job))
+        except LeaseLost:
+            return None
         except Exception as exc:  # noqa: BLE001 - Telegram unreachable for now
             if attempts + 1 < 2 * self.options.max_delivery_attempts:
                 delay = min(600.0, self.options.delivery_retry_delay * 2 ** (attempts - 1))

@@ -10,18 +10,25 @@ import time
 import asyncpg
 import pytest
 
+from telegram_side.budget import COUNTED
 from tests.e2e.conftest import BONUS, VEO_FAST, BotProcess, price
 from tests.e2e.flows import card_from_text, generate, text_to_video
 from tests.e2e.test_webhook import proxy, webhook_env  # noqa: F401 - the proxy fixture
 from tests.servers import fleet_settings
+from tests.test_budget import busiest_second
 
 USERS = list(range(7001, 7051))
+BUDGET = 20  # sends a second for the fleet, as TELEGRAM_SENDS_PER_SECOND
 
 
 @pytest.fixture
 async def fleet(tmp_path, telegram, runware, proxy):  # noqa: F811 - the fixture imported above
     async with fleet_settings("fleet") as shared:
-        env = {"DATABASE_URL": shared["database_url"], "REDIS_URL": shared["redis_url"]}
+        env = {
+            "DATABASE_URL": shared["database_url"],
+            "REDIS_URL": shared["redis_url"],
+            "TELEGRAM_SENDS_PER_SECOND": str(BUDGET),
+        }
         replicas = []
         for name in ("a", "b"):
             (tmp_path / name).mkdir()
@@ -71,13 +78,25 @@ async def test_fifty_users_two_videos_each_across_replicas_with_one_killed(
     db = await asyncpg.connect(database_url)
     try:
         await until(db, "SELECT count(*) >= 40 FROM jobs")
-        await a.kill()  # mid-run: wizards, submits, polls and deliveries in flight on a
+        # Mid-run: wizards, submits, polls and deliveries in flight on a. The videos it is sending
+        # are held at Telegram, so the kill cuts them before Telegram has them: a send that
+        # Telegram completed in the instant before the kill, its record not yet written, is the
+        # one case a second copy remains possible (README, "Running several replicas").
+        sending = telegram.hold("sendVideo")
+        await a.kill()
+        sending.set()
         await a.start()
         await asyncio.wait_for(flows, 120)
         await until(db, "SELECT count(*) = 100 FROM jobs WHERE status = 'delivered'", 120)
 
-        for uid in USERS:  # every video in its chat once, none lost, none twice
-            assert len(telegram.videos(uid)) == 2, (uid, telegram.texts(uid)[-3:])
+        videos = {uid: len(telegram.videos(uid)) for uid in USERS}
+        wrong = {u: n for u, n in videos.items() if n != 2}
+        if wrong:  # what each replica said about those users' jobs
+            rows = await db.fetch("SELECT id FROM jobs WHERE user_id = ANY($1)", list(wrong))
+            marks = [f"job {r['id']}" for r in rows]
+            for replica in (a, b):
+                print(*(line for line in replica.lines if any(m in line for m in marks)), sep="\n")
+        assert not wrong
         rows = await db.fetch(
             "SELECT u.id, u.balance, coalesce(sum(l.amount), 0) AS total FROM users u"
             " LEFT JOIN ledger l ON l.user_id = u.id GROUP BY u.id, u.balance"
@@ -93,6 +112,9 @@ async def test_fifty_users_two_videos_each_across_replicas_with_one_killed(
         assert len(runware.accepted) == 100 and set(runware.accepted.values()) == {1}
     finally:
         await db.close()
+    sends = [c.at for c in telegram.calls if c.method in COUNTED]
+    print(f"sends: {len(sends)}, busiest second: {busiest_second(sends)}")
+    assert busiest_second(sends) <= BUDGET  # the replicas together, killed one included
     served = {backend for backend in proxy.sent}
     assert served == {a.local_url, b.local_url}  # both replicas handled updates
 
