@@ -34,6 +34,7 @@ from bot.fsm_storage import SQLiteStorage
 from bot.loop_monitor import LoopLagMonitor
 from bot.middlewares import ServicesMiddleware, UserMiddleware
 from bot.redis_state import connect_redis, redis_fsm
+from bot.result_hook import RESULT_PATH, result_route
 from bot.settings import Settings
 from bot.telegram_retry import RetryMiddleware
 from handlers import setup_routers
@@ -258,6 +259,7 @@ def build_runner(services: Services, bot: Bot, budget: SendBudget | None = None)
         result_ttl=int(settings.result_ttl_hours * 3600),
         # longer than the slowest poll (every attempt timing out): then another replica polls
         poll_hold=settings.runware_timeout_seconds * settings.runware_max_attempts + 5,
+        result_url=settings.webhook_url + RESULT_PATH if settings.webhook_url else None,
     )
     services.checker.alert = messenger.alert_admins
     return JobRunner(
@@ -448,7 +450,7 @@ async def run(settings: Settings) -> None:
             await leave_webhook(bot)
             await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
         else:
-            await serve_webhook(settings, services, dp, bot)
+            await serve_webhook(settings, services, dp, bot, runner)
     finally:
         await services.close()
         await bot.session.close()
@@ -480,12 +482,14 @@ def readiness(services: Services) -> dict[str, Check]:
     return {"database": database, "redis": redis, "runware": runware}
 
 
-async def serve_webhook(settings: Settings, services: Services, dp: Dispatcher, bot: Bot) -> None:
+async def serve_webhook(
+    settings: Settings, services: Services, dp: Dispatcher, bot: Bot, runner: JobRunner
+) -> None:
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
     url = settings.webhook_url + webhook_path(secret)
     url_key = hashlib.sha256(url.encode()).hexdigest()[:16]
-    app = build_app(dp, bot, secret, readiness(services))
+    app = build_app(dp, bot, secret, readiness(services), dict([result_route(runner)]))
 
     async def point_telegram_here() -> None:
         try:

@@ -27,6 +27,7 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 Check = Callable[[], Awaitable[None]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Seconds a stopping replica gives the updates it is handling (Telegram waits up to 60).
 SHUTDOWN_GRACE = 10.0
 
@@ -61,12 +62,18 @@ async def ensure_webhook(
 
 
 def build_app(
-    dp: Dispatcher, bot: Bot, secret: str, checks: Mapping[str, Check], **data: object
+    dp: Dispatcher,
+    bot: Bot,
+    secret: str,
+    checks: Mapping[str, Check],
+    posts: Mapping[str, Handler] | None = None,
 ) -> web.Application:
-    """The aiohttp application: the update endpoint, /healthz and /readyz. The Dispatcher's
-    start-up and shutdown run with the application's."""
+    """The aiohttp application: the update endpoint, /healthz, /readyz and `posts` (path ->
+    handler: Runware's results). The Dispatcher's start-up and shutdown run with it."""
     app = web.Application()
-    setup_application(app, dp, bot=bot, **data)  # before the handler: it closes the session
+    for path, handler in (posts or {}).items():
+        app.router.add_post(path, handler)
+    setup_application(app, dp, bot=bot)  # before the handler, which closes the session
     handler = SimpleRequestHandler(dp, bot, handle_in_background=False, secret_token=secret)
     handler.register(app, path=webhook_path(secret))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import itertools
 import json
@@ -15,7 +16,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 from aiohttp import web
 
@@ -193,6 +196,13 @@ class RunwareServer:
         self.schema_faults: list[tuple[int, str]] = []  # (status, body) for the next schema GETs
         self.schema_requests = 0
         self.registry_requests = 0
+        # Results pushed to a task's webhookURL when it finishes (retried until 2xx, as Runware
+        # does): its public https:// host -> where it really listens; what each POST got.
+        self.routes: dict[str, str] = {}
+        self.pushes: list[tuple[str, int]] = []  # (taskUUID, HTTP status or 0)
+        self.push_shape = "data"  # "data": {"data": [item]}; "bare": the item alone
+        self.lost_pushes = 0  # this many results are never pushed (the polls must find them)
+        self._pushers: set[asyncio.Task[None]] = set()
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
 
@@ -213,6 +223,9 @@ class RunwareServer:
     async def stop(self) -> None:
         for event in self.holds.values():
             event.set()
+        for pusher in self._pushers:
+            pusher.cancel()
+        await asyncio.gather(*self._pushers, return_exceptions=True)
         if self._runner:
             await self._runner.cleanup()
 
@@ -372,6 +385,15 @@ class RunwareServer:
         self.tasks[uuid] = Task(uuid, task, time.monotonic(), self.latency, self.next_task_fault)
         self.next_task_fault = None
         data.append({"taskType": "videoInference", "taskUUID": uuid})
+        if "webhookURL" in task:
+            if not str(task["webhookURL"]).startswith("https://"):
+                self.violations.append(f"webhookURL is not https: {task['webhookURL']}")
+            elif self.lost_pushes > 0:
+                self.lost_pushes -= 1
+            else:
+                pusher = asyncio.create_task(self._push(uuid, str(task["webhookURL"])))
+                self._pushers.add(pusher)
+                pusher.add_done_callback(self._pushers.discard)
 
     def _dry_run(self, task: dict[str, Any], data: list[Any], errors: list[Any]) -> None:
         self.dry_runs.append(task)
@@ -461,6 +483,35 @@ class RunwareServer:
                 "seed": 42,
             }
         )
+
+    async def _push(self, uuid: str, url: str) -> None:
+        """When the task is done, POST its result to the webhookURL (again until 2xx)."""
+        task = self.tasks[uuid]
+        await asyncio.sleep(max(0.0, task.accepted_at + task.latency - time.monotonic()))
+        data: list[Any] = []
+        errors: list[Any] = []
+        self._poll(uuid, data, errors)
+        body: Any = {"errors": errors} if errors else {"data": data}
+        if self.push_shape == "bare" and data:
+            body = data[0]
+        parts = urlsplit(url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        if base not in self.routes:
+            self.violations.append(f"a webhookURL on {base}, which no test route serves")
+            return
+        target = self.routes[base] + parts.path + (f"?{parts.query}" if parts.query else "")
+        async with aiohttp.ClientSession() as http:
+            for attempt in range(10):
+                status = 0
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    async with http.post(
+                        target, json=body, timeout=aiohttp.ClientTimeout(10)
+                    ) as answer:
+                        status = answer.status
+                self.pushes.append((uuid, status))
+                if 200 <= status < 300 or status == 404:
+                    return
+                await asyncio.sleep(0.2 * 2**attempt)
 
     async def _video(self, request: web.Request) -> web.Response:
         if self.video_status != 200:

@@ -977,3 +977,88 @@ async def test_a_slow_poll_does_not_hold_up_a_video_that_is_ready(world):
     await runner.drain()
     polls = [r for r in world.fake.requests if r[0]["taskType"] == "getResponse"]
     assert len(polls) == 2  # the one in finished(), and this round once
+
+
+# --- results pushed by Runware (webhook mode) ---------------------------------------------------
+
+HOOK = "https://bot.test/runware"
+
+
+def result(job: Job, **item) -> dict:
+    return {"data": [{"taskType": "videoInference", "taskUUID": job.task_uuid, **item}]}
+
+
+def polls(world: World) -> int:
+    return sum(1 for r in world.fake.requests for t in r if t["taskType"] == "getResponse")
+
+
+async def test_a_pushed_result_is_believed_only_with_the_jobs_token_and_settles_it_once(world):
+    runner = world.runner(result_url=HOOK, safety_poll=120)
+    job = await world.create()
+    await run(runner)
+    job = await world.job(job.id)
+    [task] = video_tasks(world.fake)
+    assert task["webhookURL"] == f"{HOOK}/{job.id}/{job.callback_token}"
+    url = world.fake.finish(job.task_uuid)
+    done = result(job, status="success", videoURL=url, cost=0.4)
+    assert not await runner.pushed(job.id, "forged-token-of-the-same-length-abc", done)
+    assert not await runner.pushed(job.id + 1, job.callback_token, done)  # another job's URL
+    assert (await world.job(job.id)).status is Status.SUBMITTED
+
+    assert await runner.pushed(job.id, job.callback_token, done)
+    await runner.drain()
+    await run(runner)
+    assert await runner.pushed(job.id, job.callback_token, done)  # Runware sends it again
+    await run(runner)
+    assert (await world.job(job.id)).status is Status.DELIVERED
+    assert len(world.session.sent(SendVideo)) == 1
+    assert polls(world) == 0 and len(world.fake.requests) == 1  # one request: the submit
+
+
+async def test_a_lost_push_is_found_by_the_safety_poll(world):
+    runner = world.runner(result_url=HOOK, safety_poll=120)
+    job = await world.create()
+    await run(runner)
+    world.fake.finish(job.task_uuid)
+    world.clock.advance(60)
+    await run(runner)
+    assert polls(world) == 0  # no push yet, and the safety poll not due
+    world.clock.advance(61)
+    await run(runner, steps=2)
+    assert polls(world) == 1
+    assert (await world.job(job.id)).status is Status.DELIVERED
+
+
+async def test_a_pushed_failure_in_any_known_shape_refunds_once(world):
+    runner = world.runner(result_url=HOOK)
+    job = await world.create()
+    await run(runner)
+    job = await world.job(job.id)
+    bare = {
+        "taskType": "videoInference",
+        "taskUUID": job.task_uuid,
+        "status": "error",
+        "error": {"code": "contentPolicyViolation", "message": "not allowed"},
+    }
+    assert await runner.pushed(job.id, job.callback_token, bare)
+    assert await runner.pushed(job.id, job.callback_token, {"data": [bare]})
+    await run(runner)
+    assert (await world.job(job.id)).status is Status.FAILED
+    assert await world.balance() == 500
+    refunds = await world.db.fetchval(
+        "SELECT count(*) FROM ledger WHERE job_id = ? AND kind = ?", (job.id, Kind.JOB_REFUND.value)
+    )
+    assert refunds == 1
+
+
+@pytest.mark.parametrize("body", [None, {"hello": 1}, [], {"errors": [{"code": "x"}]}])
+async def test_a_push_with_nothing_final_in_it_brings_the_poll_forward(world, body):
+    runner = world.runner(result_url=HOOK, safety_poll=600)
+    job = await world.create()
+    await run(runner)
+    job = await world.job(job.id)
+    world.fake.finish(job.task_uuid)
+    assert await runner.pushed(job.id, job.callback_token, body)  # a general error: not believed
+    await run(runner, steps=2)
+    assert polls(world) == 1
+    assert (await world.job(job.id)).status is Status.DELIVERED

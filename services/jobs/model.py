@@ -67,6 +67,7 @@ class Job:
     ready_at: float | None
     finished_at: float | None
     prompt_original: str | None = None  # the user's own words, when `prompt` is a translation
+    callback_token: str | None = None  # the secret part of the job's result URL (webhook mode)
 
     @property
     def user_prompt(self) -> str:
@@ -112,6 +113,7 @@ class Job:
             ready_at=row["ready_at"],
             finished_at=row["finished_at"],
             prompt_original=row["prompt_original"],
+            callback_token=row["callback_token"],
         )
 
 

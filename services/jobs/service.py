@@ -4,6 +4,7 @@ same transaction; every move is a compare-and-set on the stored status."""
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -143,8 +144,8 @@ class JobService:
         now = self.clock()
         job_id = await tx.insert(
             "INSERT INTO jobs (user_id, chat_id, mode, model_id, params, prompt, task_uuid,"
-            " image_uuid, tokens, progress_message_id, prompt_original, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " image_uuid, tokens, progress_message_id, prompt_original, created_at, updated_at,"
+            " callback_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 draft.user_id,
                 draft.chat_id,
@@ -159,6 +160,7 @@ class JobService:
                 draft.prompt_original,
                 now,
                 now,
+                secrets.token_urlsafe(24),
             ),
         )
         await self.billing.charge_for_job(draft.user_id, job_id, params.price, tx=tx)
@@ -266,6 +268,14 @@ class JobService:
                 (owner, now + lease, *statuses, now, now, *where.values(), limit),
             )
         return sorted((Job.from_row(r) for r in rows), key=lambda j: j.id)
+
+    async def poll_soon(self, job_id: int) -> None:
+        """The job's next poll now (a pushed result that said nothing final)."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE jobs SET next_at = ? WHERE id = ? AND status = 'submitted'",
+                (self.clock(), job_id),
+            )
 
     async def renew(self, job_id: int, owner: str, lease: float) -> bool:
         """Extend `owner`'s lease on the job; False when another runner has taken it since

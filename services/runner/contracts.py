@@ -76,6 +76,10 @@ class RunnerOptions:
     result_ttl: int | None = 72 * 3600  # seconds Runware keeps the video URL (the link fallback)
     upstream_streak: int = 3  # provider failures in a row that withdraw a model for a while
     upstream_pause: float = 30 * 60.0
+    # Webhook mode: Runware POSTs each result to <result_url>/<job id>/<token>; polling is then
+    # the safety net for a lost callback, every `safety_poll` seconds.
+    result_url: str | None = None
+    safety_poll: float = 120.0
 
 
 def error_text(error: RunwareError) -> str:

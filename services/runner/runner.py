@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Coroutine
@@ -34,6 +35,7 @@ from services.runner.health import ProviderHealth
 from services.runware import (
     ErrorClass,
     Failed,
+    PollResult,
     Processing,
     RunwareClient,
     RunwareFailure,
@@ -41,6 +43,7 @@ from services.runware import (
     VideoRequest,
     new_task_uuid,
 )
+from services.runware.answers import pushed_result
 
 log = logging.getLogger(__name__)
 
@@ -222,18 +225,25 @@ class JobRunner:
                 assert job.image_uuid is not None
                 images = (job.image_uuid,)
             request = VideoRequest(
-                job.task_uuid, model, params, job.prompt, images, ttl=self.options.result_ttl
+                job.task_uuid,
+                model,
+                params,
+                job.prompt,
+                images,
+                ttl=self.options.result_ttl,
+                webhook_url=self._result_url(job),
             )
             await self.runware.submit_video(request, retry=attempt > 1)
         except RunwareFailure as exc:
             await self._submit_failed(job, exc, attempt)
             return
         now = self.clock()
+        first = self.options.safety_poll if self._result_url(job) else self.options.first_poll
         submitted = await self.jobs.move(
             job,
             Status.SUBMITTED,
             submitted_at=now,
-            next_at=now + self.options.first_poll,
+            next_at=now + first,
             lease_owner=None,
             lease_until=None,
         )
@@ -317,30 +327,63 @@ class JobRunner:
         still: list[tuple[Job, int | None]] = []
         for job in due:
             result = results.get(job.task_uuid)
-            if isinstance(result, Succeeded):
-                await self.jobs.move(
-                    job,
-                    Status.SUCCEEDED,
-                    video_url=result.video_url,
-                    video_uuid=result.video_uuid,
-                    cost_usd=result.cost,
-                    progress=100,
-                    ready_at=now,
-                    next_at=0,
-                )
-                log.info("job %d ready (cost %s USD)", job.id, result.cost)
-                self.health.job_succeeded(job)
-            elif isinstance(result, Failed):
-                error = result.error
-                await self._fail(job, error.error_class.value, error_text(error))
-                await self.health.job_failed(job, RunwareFailure(error))
-            else:
+            if not await self._settle(job, result, now):
                 progress = result.progress if isinstance(result, Processing) else None
                 still.append((job, progress if progress is not None else job.progress))
         await self._record_polls(still)
         if any(isinstance(r, Succeeded) for r in results.values()):
             self.wake()
         self._show_progress_round([job for job, _ in still])
+
+    async def _settle(self, job: Job, result: PollResult | None, now: float) -> bool:
+        """A final result (polled or pushed) written down: ready, or failed and refunded. The
+        moves are compare-and-set, so a poll and a pushed result racing settle it once."""
+        if isinstance(result, Succeeded):
+            moved = await self.jobs.move(
+                job,
+                Status.SUCCEEDED,
+                video_url=result.video_url,
+                video_uuid=result.video_uuid,
+                cost_usd=result.cost,
+                progress=100,
+                ready_at=now,
+                next_at=0,
+            )
+            if moved is not None:
+                log.info("job %d ready (cost %s USD)", job.id, result.cost)
+                self.health.job_succeeded(job)
+            return True
+        if isinstance(result, Failed):
+            error = result.error
+            await self._fail(job, error.error_class.value, error_text(error))
+            await self.health.job_failed(job, RunwareFailure(error))
+            return True
+        return False
+
+    # --- results pushed by Runware (webhook mode) ---------------------------------------------
+
+    def _result_url(self, job: Job) -> str | None:
+        if self.options.result_url is None or job.callback_token is None:
+            return None
+        return f"{self.options.result_url}/{job.id}/{job.callback_token}"
+
+    async def pushed(self, job_id: int, token: str, body: Any) -> bool:
+        """A result Runware POSTed to a job's URL. False (nothing done, nothing said) unless the
+        token is the job's; a result with nothing final in it brings the job's poll forward."""
+        job = await self.jobs.get(job_id)
+        if job is None or job.callback_token is None:
+            return False
+        if not secrets.compare_digest(token.encode(), job.callback_token.encode()):
+            return False
+        if job.status is not Status.SUBMITTED:
+            return True  # settled already (a poll came first, or Runware sent it again)
+        result = pushed_result(body, job.task_uuid)
+        if await self._settle(job, result, self.clock()):
+            self.wake()
+        else:
+            await self.jobs.poll_soon(job.id)
+            self.wake()
+        return True
 
     async def _record_polls(self, polled: list[tuple[Job, int | None]]) -> None:
         if not polled:
@@ -352,6 +395,8 @@ class JobRunner:
                 self.options.max_poll_interval,
                 self.options.first_poll * self.options.poll_growth ** (job.poll_count + 1),
             )
+            if self._result_url(job) is not None:  # the result comes pushed: a safety net
+                interval = self.options.safety_poll
             rows.append((job.id, progress, now + interval))
         await self.jobs.record_polls(rows)
 

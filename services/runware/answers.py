@@ -122,6 +122,25 @@ def _sort(body: dict[str, Any], answer: Answer) -> None:
             answer.general.append(error)
 
 
+def pushed_result(body: Any, task_uuid: str) -> PollResult | None:
+    """A result Runware POSTed for `task_uuid` (its webhook), read like a getResponse answer.
+    The shape is not pinned down by Runware's docs ("the complete task response"), so the known
+    ones are taken: {"data": [...], "errors": [...]}, a bare list, a bare task object. Only what
+    names this task counts (an error naming none is not believed); None when nothing final is
+    in it, and the caller asks with a poll instead."""
+    if isinstance(body, list):
+        body = {"data": body}
+    elif isinstance(body, dict) and "data" not in body and "errors" not in body:
+        body = {"data": [body]}
+    if not isinstance(body, dict):
+        return None
+    answer = Answer(200)
+    _sort(body, answer)
+    answer.general.clear()
+    result = poll_result(answer, task_uuid)
+    return None if isinstance(result, Processing) else result
+
+
 def get_response_task(task_uuid: str) -> dict[str, Any]:
     return {"taskType": "getResponse", "taskUUID": task_uuid}
 

@@ -58,6 +58,7 @@ class VideoRequest:
     prompt: str
     image_uuids: tuple[str, ...] = ()  # image-to-video: first (and last) frame
     ttl: int | None = None  # seconds the result URL lives
+    webhook_url: str | None = None  # where Runware POSTs the result (webhook mode)
 
 
 def new_task_uuid() -> str:
@@ -233,7 +234,7 @@ class RunwareClient:
     @staticmethod
     def video_task(request: VideoRequest) -> dict[str, Any]:
         """The videoInference task for a catalog model and validated parameters."""
-        return video_task(
+        task = video_task(
             request.model,
             request.params,
             request.prompt,
@@ -241,6 +242,9 @@ class RunwareClient:
             request.image_uuids,
             ttl=request.ttl,
         )
+        if request.webhook_url is not None:
+            task["webhookURL"] = request.webhook_url
+        return task
 
     async def submit_video(self, request: VideoRequest, *, retry: bool = False) -> str:
         """Submit; returns the taskUUID. conflictTaskUUID on a retry of this submit (`retry`:

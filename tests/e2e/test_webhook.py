@@ -30,10 +30,12 @@ def webhook_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def proxy(telegram):
+async def proxy(telegram, runware):
+    """The load balancer at PUBLIC: Telegram's updates and Runware's results come through it."""
     balancer = RoundRobinProxy([])
     await balancer.start()
     telegram.routes[PUBLIC] = balancer.url
+    runware.routes[PUBLIC] = balancer.url
     yield balancer
     await balancer.stop()
 
