@@ -85,6 +85,7 @@ async def measure(replicas: int, jobs: int, latency: float) -> dict[str, float]:
                 await generate(telegram, uid, card)
 
             own_before = cpu_seconds(os.getpid())
+            machine_before = machine_ticks()
             started = time.monotonic()
             await asyncio.gather(*(one(uid) for uid in users))
             created = time.monotonic() - started
@@ -101,6 +102,7 @@ async def measure(replicas: int, jobs: int, latency: float) -> dict[str, float]:
             requests = len(runware.requests)
             bot_cpu = sum(cpu_seconds(bot.proc.pid) for bot in bots if bot.proc is not None)
             own_cpu = cpu_seconds(os.getpid()) - own_before
+            busy, all_ticks = (b - a for a, b in zip(machine_before, machine_ticks(), strict=True))
             for bot in bots:
                 await bot.stop()
     finally:
@@ -120,7 +122,15 @@ async def measure(replicas: int, jobs: int, latency: float) -> dict[str, float]:
         "requests_per_job": requests / jobs,
         "bot_cpu": bot_cpu / total,  # cores the replicas kept busy
         "fakes_cpu": own_cpu / total,  # cores the fakes, the proxy and the users kept busy
+        "machine": busy / all_ticks * (os.cpu_count() or 1),  # with PostgreSQL and Redis
     }
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) clock ticks of every core since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return sum(values) - idle, sum(values)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -155,9 +165,10 @@ def run(jobs: int = 1000, latency: float = 2.0) -> list[list[object]]:
             "",
         ],
         [
-            "fleet: cores busy, replicas / fakes and users (1 / 2 replicas)",
-            f"{one['bot_cpu']:.2f} / {one['fakes_cpu']:.2f}; {two['bot_cpu']:.2f} / "
-            f"{two['fakes_cpu']:.2f}",
+            f"fleet: cores busy, replicas / fakes and users / whole machine of {os.cpu_count()}"
+            " (1; 2 replicas)",
+            f"{one['bot_cpu']:.2f} / {one['fakes_cpu']:.2f} / {one['machine']:.2f}; "
+            f"{two['bot_cpu']:.2f} / {two['fakes_cpu']:.2f} / {two['machine']:.2f}",
             "info",
             "",
         ],
