@@ -3,12 +3,17 @@ i18n, database) on a realistic mix of updates, against the same aiogram version 
 handler and no filters, in the same run. Both answer through a recording session (no network).
 
     python bench/updates.py [--users 50] [--rounds 4]
+
+Then the bot alone once more as a replica of a fleet runs it (PostgreSQL in a schema made for
+the run, wizards in Redis: BENCH_DATABASE_URL, BENCH_REDIS_URL), beside the embedded figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -18,8 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import asyncpg
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bench.table import print_table
 from bot.app import build_dispatcher, build_services
@@ -31,6 +39,8 @@ from tests.recording_session import TOKEN, RecordingSession, recording_bot
 # The floor the house issue set: simpler code may cost throughput, not below this.
 RATIO_FLOOR = 0.45
 PAIRS = 5
+POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 MIX: list[tuple[str, str]] = [
     ("text", "/start"),
@@ -161,10 +171,61 @@ async def measure(users: int, rounds: int) -> dict[str, float]:
     return results
 
 
+async def fleet_rate(users: int, rounds: int) -> float | str:
+    """The bot's updates/s with PostgreSQL and Redis (one replica): median of PAIRS runs."""
+    try:
+        admin = await asyncpg.connect(POSTGRES_URL, timeout=5)
+        redis = Redis.from_url(REDIS_URL)
+        await redis.flushdb()
+    except (OSError, asyncpg.PostgresError, RedisError) as exc:
+        return f"not measured: {type(exc).__name__}"
+    schema = f"bench_{secrets.token_hex(4)}"
+    await admin.execute(f"CREATE SCHEMA {schema}")
+    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}search_path={schema}"
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            settings = load_settings(
+                _env_file=None,
+                bot_token=TOKEN,
+                runware_api_key="rw-bench-key-0123456789",
+                database_path=Path(folder) / "unused.sqlite3",
+                database_url=url,
+                redis_url=REDIS_URL,
+            )
+            services = await build_services(settings)
+            try:
+                for uid in range(1000, 1000 + users):
+                    await services.users.touch(uid, f"b{uid}", "en")
+                    await services.billing.credit(uid, 500, Kind.ADMIN_TOPUP, f"bench-{uid}")
+                bot, _ = recording_bot(RecordingSession(check_texts=False))
+                dp = build_dispatcher(services)
+                await drive(dp, bot, 5, 1, 50_000)
+                rates = []
+                for _ in range(PAIRS):
+                    elapsed, latencies = await drive(dp, bot, users, rounds, 1000)
+                    rates.append(len(latencies) / elapsed)
+                await dp.storage.close()
+            finally:
+                await services.close()
+        return statistics.median(rates)
+    finally:
+        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        await admin.close()
+        await redis.flushdb()
+        await redis.aclose()
+
+
 def run(users: int = 50, rounds: int = 4) -> list[list[object]]:
     r = asyncio.run(measure(users, rounds))
+    fleet = asyncio.run(fleet_rate(users, rounds))
     ratio = r["ratio"]
+    shared = (
+        f"{fleet:,.0f} ({fleet / r['bot_rate']:.2f} of the embedded)"
+        if isinstance(fleet, float)
+        else fleet
+    )
     return [
+        ["updates: the bot on PostgreSQL + Redis, one replica, updates/s", shared, "info", ""],
         ["updates: bare aiogram, updates/s", f"{r['bare_rate']:,.0f}", "reference", ""],
         ["updates: the bot, updates/s", f"{r['bot_rate']:,.0f}", "", ""],
         [
