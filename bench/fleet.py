@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import socket
 import sys
 import tempfile
@@ -26,8 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
-from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
+from bench.shared_servers import postgres_schema, redis_database
 from bench.table import print_table
 from tests.e2e.conftest import KEY, TOKEN, BotProcess
 from tests.e2e.flows import card_from_text, generate
@@ -35,8 +35,6 @@ from tests.fake_runware import RunwareServer
 from tests.fake_telegram import FakeTelegram
 from tests.proxy import RoundRobinProxy
 
-POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PUBLIC = "https://bot.bench"
 
 
@@ -47,12 +45,13 @@ def free_port() -> int:
 
 
 async def measure(replicas: int, jobs: int, latency: float) -> dict[str, float]:
-    admin = await asyncpg.connect(POSTGRES_URL, timeout=5)
-    schema = f"bench_{secrets.token_hex(4)}"
-    await admin.execute(f"CREATE SCHEMA {schema}")
-    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}search_path={schema}"
-    redis = Redis.from_url(REDIS_URL)
-    await redis.flushdb()
+    async with postgres_schema() as url, redis_database() as redis_url:
+        return await _measure(url, redis_url, replicas, jobs, latency)
+
+
+async def _measure(
+    url: str, redis_url: str, replicas: int, jobs: int, latency: float
+) -> dict[str, float]:
     telegram = FakeTelegram(TOKEN)
     telegram.keep_files = False
     runware = RunwareServer(KEY, latency=latency)
@@ -67,7 +66,7 @@ async def measure(replicas: int, jobs: int, latency: float) -> dict[str, float]:
                 (Path(folder) / str(n)).mkdir()
                 bot = BotProcess(
                     Path(folder) / str(n), telegram, runware,
-                    DATABASE_URL=url, REDIS_URL=REDIS_URL, WEBHOOK_URL=PUBLIC,
+                    DATABASE_URL=url, REDIS_URL=redis_url, WEBHOOK_URL=PUBLIC,
                     WEBHOOK_SECRET="bench-secret-0123456789abcdef",
                     WEBHOOK_LISTEN=f"127.0.0.1:{free_port()}",
                     TELEGRAM_SENDS_PER_SECOND=1000, POLL_FIRST_SECONDS=5, POLL_MAX_SECONDS=10,
@@ -85,6 +84,7 @@ async def measure(replicas: int, jobs: int, latency: float) -> dict[str, float]:
                 await generate(telegram, uid, card)
 
             own_before = cpu_seconds(os.getpid())
+            bots_before = sum(cpu_seconds(bot.proc.pid) for bot in bots if bot.proc is not None)
             machine_before = machine_ticks()
             started = time.monotonic()
             await asyncio.gather(*(one(uid) for uid in users))
@@ -101,6 +101,7 @@ async def measure(replicas: int, jobs: int, latency: float) -> dict[str, float]:
             total = time.monotonic() - started
             requests = len(runware.requests)
             bot_cpu = sum(cpu_seconds(bot.proc.pid) for bot in bots if bot.proc is not None)
+            bot_cpu -= bots_before  # their start-up is not the work measured
             own_cpu = cpu_seconds(os.getpid()) - own_before
             busy, all_ticks = (b - a for a, b in zip(machine_before, machine_ticks(), strict=True))
             for bot in bots:
@@ -111,10 +112,6 @@ async def measure(replicas: int, jobs: int, latency: float) -> dict[str, float]:
                 await bot.kill()
         for server in (proxy, telegram, runware):
             await server.stop()
-        await redis.flushdb()
-        await redis.aclose()
-        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        await admin.close()
     assert runware.violations == [], runware.violations[:3]
     return {
         "jobs_per_s": jobs / total,
@@ -142,7 +139,7 @@ def run(jobs: int = 1000, latency: float = 2.0) -> list[list[object]]:
     try:
         one = asyncio.run(measure(1, jobs, latency))
         two = asyncio.run(measure(2, jobs, latency))
-    except (OSError, asyncpg.PostgresError) as exc:
+    except (OSError, asyncpg.PostgresError, RedisError) as exc:
         return [["fleet: not measured (PostgreSQL or Redis)", type(exc).__name__, "", ""]]
     ratio = two["jobs_per_s"] / one["jobs_per_s"]
     return [

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
 import sqlite3
 import sys
 import tempfile
@@ -24,13 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
+from bench.shared_servers import postgres_schema
 from bench.table import print_table
 from services.billing import Billing, Kind
 from services.db import Database, SqliteDatabase
 from services.migrations import migrate
 from services.postgres import PostgresDatabase
-
-POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 async def _prepare(db: Database, users: int, charges: int) -> None:
@@ -111,18 +108,11 @@ def run(users: int = 100, charges: int = 40) -> list[list[object]]:
 async def postgres_charges(users: int, charges: int) -> float | str:
     """The same run on PostgreSQL, in a schema made for it and dropped afterwards."""
     try:
-        admin = await asyncpg.connect(POSTGRES_URL, timeout=5)
+        async with postgres_schema() as url:
+            await _prepare(PostgresDatabase(url), users, charges)
+            return await service_charges(PostgresDatabase(url), users, charges)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         return f"not measured: {type(exc).__name__}"
-    schema = f"bench_{secrets.token_hex(4)}"
-    await admin.execute(f"CREATE SCHEMA {schema}")
-    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}search_path={schema}"
-    try:
-        await _prepare(PostgresDatabase(url), users, charges)
-        return await service_charges(PostgresDatabase(url), users, charges)
-    finally:
-        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        await admin.close()
 
 
 def main() -> None:

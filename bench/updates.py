@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -26,11 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bench.shared_servers import postgres_schema, redis_database
 from bench.table import print_table
-from bot.app import build_dispatcher, build_services
+from bot.app import Services, build_dispatcher, build_services
 from bot.settings import load_settings
 from services.billing import Kind
 from tests.recording_session import TOKEN, RecordingSession, recording_bot
@@ -39,8 +37,6 @@ from tests.recording_session import TOKEN, RecordingSession, recording_bot
 # The floor the house issue set: simpler code may cost throughput, not below this.
 RATIO_FLOOR = 0.45
 PAIRS = 5
-POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 MIX: list[tuple[str, str]] = [
     ("text", "/start"),
@@ -121,19 +117,27 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
+async def seeded(folder: str, users: int, **shape: str) -> Services:
+    """The bot's services on a fresh database (`shape`: a DATABASE_URL and a REDIS_URL for the
+    fleet shape), with `users` users holding 500 tokens each."""
+    settings = load_settings(
+        _env_file=None,
+        bot_token=TOKEN,
+        runware_api_key="rw-bench-key-0123456789",
+        database_path=Path(folder) / "bench.sqlite3",
+        **shape,
+    )
+    services = await build_services(settings)
+    for uid in range(1000, 1000 + users):
+        await services.users.touch(uid, f"b{uid}", "en")
+        await services.billing.credit(uid, 500, Kind.ADMIN_TOPUP, f"bench-{uid}")
+    return services
+
+
 async def measure(users: int, rounds: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
-        settings = load_settings(
-            _env_file=None,
-            bot_token=TOKEN,
-            runware_api_key="rw-bench-key-0123456789",
-            database_path=Path(folder) / "bench.sqlite3",
-        )
-        services = await build_services(settings)
+        services = await seeded(folder, users)
         try:
-            for uid in range(1000, 1000 + users):
-                await services.users.touch(uid, f"b{uid}", "en")
-                await services.billing.credit(uid, 500, Kind.ADMIN_TOPUP, f"bench-{uid}")
             # Telegram checks the HTML of every text on its side; the tests' session does the
             # same, which is not the bot's work: off here, for both dispatchers.
             bot, _ = recording_bot(RecordingSession(check_texts=False))
@@ -174,45 +178,23 @@ async def measure(users: int, rounds: int) -> dict[str, float]:
 async def fleet_rate(users: int, rounds: int) -> float | str:
     """The bot's updates/s with PostgreSQL and Redis (one replica): median of PAIRS runs."""
     try:
-        admin = await asyncpg.connect(POSTGRES_URL, timeout=5)
-        redis = Redis.from_url(REDIS_URL)
-        await redis.flushdb()
+        async with postgres_schema() as url, redis_database() as redis_url:
+            with tempfile.TemporaryDirectory() as folder:
+                services = await seeded(folder, users, database_url=url, redis_url=redis_url)
+                try:
+                    bot, _ = recording_bot(RecordingSession(check_texts=False))
+                    dp = build_dispatcher(services)
+                    await drive(dp, bot, 5, 1, 50_000)
+                    rates = []
+                    for _ in range(PAIRS):
+                        elapsed, latencies = await drive(dp, bot, users, rounds, 1000)
+                        rates.append(len(latencies) / elapsed)
+                    await dp.storage.close()
+                finally:
+                    await services.close()
     except (OSError, asyncpg.PostgresError, RedisError) as exc:
         return f"not measured: {type(exc).__name__}"
-    schema = f"bench_{secrets.token_hex(4)}"
-    await admin.execute(f"CREATE SCHEMA {schema}")
-    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}search_path={schema}"
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            settings = load_settings(
-                _env_file=None,
-                bot_token=TOKEN,
-                runware_api_key="rw-bench-key-0123456789",
-                database_path=Path(folder) / "unused.sqlite3",
-                database_url=url,
-                redis_url=REDIS_URL,
-            )
-            services = await build_services(settings)
-            try:
-                for uid in range(1000, 1000 + users):
-                    await services.users.touch(uid, f"b{uid}", "en")
-                    await services.billing.credit(uid, 500, Kind.ADMIN_TOPUP, f"bench-{uid}")
-                bot, _ = recording_bot(RecordingSession(check_texts=False))
-                dp = build_dispatcher(services)
-                await drive(dp, bot, 5, 1, 50_000)
-                rates = []
-                for _ in range(PAIRS):
-                    elapsed, latencies = await drive(dp, bot, users, rounds, 1000)
-                    rates.append(len(latencies) / elapsed)
-                await dp.storage.close()
-            finally:
-                await services.close()
-        return statistics.median(rates)
-    finally:
-        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        await admin.close()
-        await redis.flushdb()
-        await redis.aclose()
+    return statistics.median(rates)
 
 
 def run(users: int = 50, rounds: int = 4) -> list[list[object]]:
