@@ -82,8 +82,7 @@ class BotProcess:
         )
         env.update({k: str(v) for k, v in self.env.items()})
         polls = len(self.telegram.called("getUpdates"))
-        self.lines.clear()
-        self._readers.clear()
+        self._readers.clear()  # a restart: the lines of the last run stay (the story so far)
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
