@@ -23,7 +23,7 @@ from services.admin import Admin
 from services.billing import Billing, Kind
 from services.catalog import Catalog, Mode, load_catalog
 from services.catalog_check import CatalogChecker
-from services.db import Database
+from services.db import Database, SqliteDatabase
 from services.errors import (
     GenerationPaused,
     InsufficientBalance,
@@ -32,6 +32,7 @@ from services.errors import (
     UnknownModel,
 )
 from services.jobs import AdminRefund, Draft, Job, JobService, Status
+from services.postgres import PostgresDatabase
 from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
 from services.users import Users
@@ -213,6 +214,36 @@ async def test_per_user_limit_is_checked_before_charging(world):
     assert info.value.limit == 2
     assert await world.balance() == 400
     await world.create(user=USER + 1)  # others are not affected
+
+
+async def test_per_user_limit_holds_across_replicas_creating_at_once(world):
+    """Ten confirmations of one user arriving at two replicas at the same moment: two jobs
+    (the limit), two charges, the rest refused with nothing taken."""
+    other = another_connection(world.db)  # the second replica's own connections and locks
+    await other.connect()
+    try:
+        replicas = [
+            JobService(db, Billing(db), world.catalog, max_active_per_user=2)
+            for db in (world.db, other)
+        ]
+        draft = Draft(USER, USER, Mode.T2V, "google:3@3", {}, "a fox")
+        outcomes = await asyncio.gather(
+            *(replicas[i % 2].create(draft) for i in range(10)), return_exceptions=True
+        )
+    finally:
+        await other.close()
+    made = [o for o in outcomes if isinstance(o, Job)]
+    refused = [o for o in outcomes if isinstance(o, TooManyActiveJobs)]
+    assert (len(made), len(refused)) == (2, 8)
+    assert await world.balance() == 500 - sum(job.tokens for job in made)
+
+
+def another_connection(db: Database) -> Database:
+    """The same database through a Database object of its own, as another process has."""
+    if isinstance(db, SqliteDatabase):
+        return SqliteDatabase(db.path)
+    assert isinstance(db, PostgresDatabase)
+    return PostgresDatabase(db._url, min_size=1, max_size=4)
 
 
 # --- the whole life ----------------------------------------------------------------------------
