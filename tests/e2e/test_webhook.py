@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import aiohttp
 import pytest
 
+from services.payments import Package, make_payload
 from tests.e2e.conftest import BotProcess
 from tests.proxy import RoundRobinProxy
 
@@ -111,3 +113,39 @@ async def test_a_changed_secret_sets_the_webhook_again(tmp_path, telegram, runwa
     telegram.send_text(555, "/start")
     await telegram.wait_message(555, "Hi, U555!")
     assert await bot.stop() == 0
+
+
+async def test_a_payment_through_the_webhook_counts_once_when_telegram_sends_it_again(
+    tmp_path, telegram, runware, proxy
+):
+    bot = BotProcess(tmp_path, telegram, runware, **webhook_env())
+    proxy.backends.append(bot.local_url)
+    await bot.start()
+    await telegram.wait_for("setWebhook")
+    telegram.send_text(964, "/start")
+    await telegram.wait_message(964, "What shall we make?")
+    payload = make_payload(Package(100, 50), 964)
+    query = telegram.pre_checkout(964, payload, 50)
+    assert (await wait_checkout(telegram, query))["ok"] in (True, "true", "True")
+    telegram.webhook_lost_answers = 1  # the payment is recorded, the 200 lost: it comes again
+    telegram.pay(964, payload, 50, "charge-964")
+    await telegram.wait_message(964, "100 tokens")
+    deadline = asyncio.get_running_loop().time() + 20
+    # /start, the checkout, the payment (its answer lost), the payment again
+    while [status for _, status in telegram.webhook_posts] != [200, 200, 0, 200]:
+        assert asyncio.get_running_loop().time() < deadline, telegram.webhook_posts
+        await asyncio.sleep(0.05)  # until the payment's second delivery has been answered
+    [row] = bot.query("SELECT count(*), sum(amount) FROM ledger WHERE user_id = 964 AND kind = ?",
+                      ("purchase",))  # fmt: skip
+    assert tuple(row) == (1, 100)
+    assert sum("Payment received" in text for text in telegram.texts(964)) == 1  # told once
+    bot.assert_books_balance()
+    assert await bot.stop() == 0
+
+
+async def wait_checkout(telegram, query_id: str) -> dict:
+    deadline = asyncio.get_running_loop().time() + 20
+    while query_id not in telegram.checkout_answers:
+        assert asyncio.get_running_loop().time() < deadline, "pre_checkout_query not answered"
+        await asyncio.sleep(0.05)
+    return telegram.checkout_answers[query_id]
