@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     AiogramError,
-    TelegramAPIError,
     TelegramNetworkError,
     TelegramNotFound,
     TelegramServerError,
@@ -25,18 +23,19 @@ from aiogram.exceptions import (
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.strategy import FSMStrategy
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 
+from bot.commands import register_commands
 from bot.errors import StartupError
 from bot.fsm_storage import SQLiteStorage
 from bot.loop_monitor import LoopLagMonitor
 from bot.middlewares import ServicesMiddleware, UserMiddleware
 from bot.redis_state import connect_redis, redis_fsm
-from bot.result_hook import RESULT_PATH, result_route
+from bot.result_hook import RESULT_PATH
 from bot.settings import Settings
 from bot.telegram_retry import RetryMiddleware
+from bot.webhook_mode import leave_webhook, serve_webhook
 from handlers import setup_routers
 from handlers.cards import Cards
 from handlers.i18n import build_i18n
@@ -59,37 +58,11 @@ from services.users import Users
 from telegram_side.budget import BudgetMiddleware, LocalBudget, RedisBudget, SendBudget
 from telegram_side.messenger import MB, TelegramMessenger
 from telegram_side.stars import reconcile
-from telegram_side.webhook import Check, build_app, ensure_webhook, serve, webhook_path
 
 log = logging.getLogger(__name__)
 
 # Replicas starting within this many seconds of each other reconcile Stars payments once.
 RECONCILE_PERIOD = 120.0
-
-COMMANDS = {
-    "en": [
-        BotCommand(command="start", description="Main menu"),
-        BotCommand(command="gallery", description="My videos"),
-        BotCommand(command="balance", description="Balance and history"),
-        BotCommand(command="language", description="Language"),
-        BotCommand(command="buy", description="Buy tokens with Stars"),
-        BotCommand(command="help", description="How it works"),
-        BotCommand(command="cancel", description="Stop what you are doing"),
-        BotCommand(command="terms", description="Terms of service"),
-        BotCommand(command="paysupport", description="Help with payments"),
-    ],
-    "ru": [
-        BotCommand(command="start", description="Главное меню"),
-        BotCommand(command="gallery", description="Мои видео"),
-        BotCommand(command="balance", description="Баланс и история"),
-        BotCommand(command="language", description="Язык"),
-        BotCommand(command="buy", description="Купить токены за звёзды"),
-        BotCommand(command="help", description="Как это работает"),
-        BotCommand(command="cancel", description="Остановить текущее действие"),
-        BotCommand(command="terms", description="Условия использования"),
-        BotCommand(command="paysupport", description="Помощь с оплатой"),
-    ],
-}
 
 
 @dataclass
@@ -154,17 +127,11 @@ async def build_services(settings: Settings) -> Services:
     redis = (
         await connect_redis(settings.redis_url.get_secret_value()) if settings.redis_url else None
     )
-    url = settings.database_url.get_secret_value() if settings.database_url else None
-    db = open_database(url, settings.database_path)
     try:
-        await db.connect()
-        await migrate(db)
-    except BaseException as exc:
-        await db.close()
+        db, _ = await migrated_database(settings)
+    except BaseException:
         if redis is not None:
             await redis.aclose()
-        if isinstance(exc, ConnectionError):  # worded without the URL by the database module
-            raise StartupError(str(exc)) from None
         raise
     runware = build_runware(settings)
     schemas = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
@@ -314,39 +281,6 @@ def build_dispatcher(services: Services) -> Dispatcher:
     return dp
 
 
-ADMIN_COMMANDS = [
-    BotCommand(command="stats", description="Figures"),
-    BotCommand(command="models", description="Models: live check, prices, margins"),
-    BotCommand(command="user", description="A user: /user <id|@name>"),
-    BotCommand(command="topup", description="Add tokens: /topup <user> <amount> [reason]"),
-    BotCommand(command="debit", description="Take tokens: /debit <user> <amount> [reason]"),
-    BotCommand(command="refund", description="Refund a job: /refund <job id>"),
-    BotCommand(command="refundstars", description="Refund Stars: /refundstars <charge id>"),
-    BotCommand(command="reconcile", description="Credit payments missing from the database"),
-    BotCommand(command="pause", description="Stop accepting generations"),
-    BotCommand(command="resume", description="Accept generations again"),
-]
-
-
-async def register_commands(bot: Bot, admin_ids: frozenset[int] = frozenset()) -> None:
-    """Public commands for everyone (en, ru); admin commands only in the admins' own chats."""
-    for admin in sorted(admin_ids):
-        try:
-            await bot.set_my_commands(
-                COMMANDS["en"] + ADMIN_COMMANDS, scope=BotCommandScopeChat(chat_id=admin)
-            )
-        except TelegramAPIError as exc:  # e.g. the admin has not started the bot yet
-            log.warning("admin commands not registered for %d: %s", admin, exc)
-    try:
-        await bot.set_my_commands(COMMANDS["en"], scope=BotCommandScopeDefault())
-        for language in ("ru", "uk", "be", "kk"):  # the clients the bot answers in Russian
-            await bot.set_my_commands(
-                COMMANDS["ru"], scope=BotCommandScopeDefault(), language_code=language
-            )
-    except TelegramAPIError as exc:  # the bot works without a command menu; say so, go on
-        log.warning("could not register the command list: %s", exc)
-
-
 async def reach_telegram(
     bot: Bot,
     *,
@@ -383,17 +317,25 @@ async def reach_telegram(
         return me.username or str(me.id)
 
 
-async def migrate_only(settings: Settings) -> None:
-    """The migration step of a deploy: the database brought up to date, nothing else started."""
+async def migrated_database(settings: Settings) -> tuple[Database, list[int]]:
+    """The database (PostgreSQL at DATABASE_URL, else the SQLite file), connected and brought
+    up to date; the versions applied now. One that does not answer is a StartupError."""
     url = settings.database_url.get_secret_value() if settings.database_url else None
     db = open_database(url, settings.database_path)
     try:
         await db.connect()
-        applied = await migrate(db)
-    except ConnectionError as exc:
-        raise StartupError(str(exc)) from None
-    finally:
+        return db, await migrate(db)
+    except BaseException as exc:
         await db.close()
+        if isinstance(exc, ConnectionError):  # worded without the URL by the database module
+            raise StartupError(str(exc)) from None
+        raise
+
+
+async def migrate_only(settings: Settings) -> None:
+    """The migration step of a deploy: the database brought up to date, nothing else started."""
+    db, applied = await migrated_database(settings)
+    await db.close()
     log.info("database up to date (%d migrations applied now)", len(applied))
 
 
@@ -454,55 +396,3 @@ async def run(settings: Settings) -> None:
     finally:
         await services.close()
         await bot.session.close()
-
-
-async def leave_webhook(bot: Bot) -> None:
-    """Long polling is refused while a webhook is set (409): a bot moved back from webhook mode
-    removes it, keeping the updates Telegram holds."""
-    info = await bot.get_webhook_info()
-    if info.url:
-        log.warning("a webhook was set; removing it for long polling (pending updates kept)")
-        await bot.delete_webhook(drop_pending_updates=False)
-
-
-def readiness(services: Services) -> dict[str, Check]:
-    """What /readyz asks: each raises when its part cannot serve."""
-
-    async def database() -> None:
-        await services.db.fetchval("SELECT 1")
-
-    async def redis() -> None:
-        if services.redis is not None:
-            await services.redis.ping()  # type: ignore[misc]  # typed for both clients
-
-    async def runware() -> None:
-        if services.runware.closed or services.closed:
-            raise ConnectionError("the Runware client is closed")
-
-    return {"database": database, "redis": redis, "runware": runware}
-
-
-async def serve_webhook(
-    settings: Settings, services: Services, dp: Dispatcher, bot: Bot, runner: JobRunner
-) -> None:
-    assert settings.webhook_url is not None and settings.webhook_secret is not None
-    secret = settings.webhook_secret.get_secret_value()
-    url = settings.webhook_url + webhook_path(secret)
-    url_key = hashlib.sha256(url.encode()).hexdigest()[:16]
-    app = build_app(dp, bot, secret, readiness(services), dict([result_route(runner)]))
-
-    async def point_telegram_here() -> None:
-        try:
-            await ensure_webhook(
-                bot,
-                url,
-                secret,
-                dp.resolve_used_update_types(),
-                # replicas of one deploy (the same URL) race to set it: one does; a new URL
-                # (a rotated secret, another host) is a new duty
-                may_set=lambda: services.duties.once(f"set-webhook {url_key}", 60.0),
-            )
-        except TelegramAPIError as exc:
-            raise StartupError(f"Telegram refused the webhook: {exc.message}") from None
-
-    await serve(app, settings.webhook_listen, point_telegram_here)

@@ -7,7 +7,7 @@ from aiogram import Bot
 from aiogram.methods import SetMyCommands
 from aiogram.types import BotCommandScopeChat
 
-from bot.app import register_commands
+from bot.commands import register_commands
 from services.billing import Kind
 from services.catalog import Mode
 from services.jobs import Draft, Status
