@@ -853,6 +853,49 @@ async def test_a_model_whose_provider_keeps_failing_is_withdrawn_for_a_while(wor
     assert (await world.job(job.id)).status is Status.SUBMITTED
 
 
+async def test_provider_failures_seen_by_two_replicas_add_up_and_withdraw_the_model_on_both(world):
+    """Replica A meets two of the provider's failures and replica B one: three in a row for the
+    fleet. The model leaves both replicas' menus, B refunds a queued job without sending it,
+    and the admins hear it once."""
+    world.catalog.live.clock = world.clock
+    catalog_b = load_catalog(PRICED)  # replica B's own process: its own catalog and live state
+    catalog_b.live.clock = world.clock
+    jobs_b = JobService(world.db, world.billing, catalog_b, max_active_per_user=2,
+                        clock=world.clock)  # fmt: skip
+    same = {"submit_concurrency": 1, "upstream_streak": 3, "upstream_pause": 1800}
+    a = world.runner(**same)
+    b = JobRunner(
+        jobs_b, world.runware, catalog_b, world.messenger,
+        RunnerOptions(**{**world.options.__dict__, **same}), clock=world.clock,
+    )  # fmt: skip
+    world.fake.submit_error = {"code": "providerRateLimitExceeded", "message": "Kling overloaded"}
+    for runner, user in ((a, USER), (b, USER + 1), (a, USER)):
+        job = await world.create("klingai:6@1", user=user)
+        await run(runner)
+        assert (await world.job(job.id)).error_class == "upstream"
+    [alert] = admin_texts(world)
+    assert "3 jobs in a row failed" in alert
+    assert world.catalog.available("klingai:6@1") is None  # A withdrew it at once
+    queued = await jobs_b.create(Draft(USER + 1, USER + 1, Mode.T2V, "klingai:6@1", {}, "a fox"))
+
+    world.clock.advance(11)  # B reads the fleet's withdrawn models at its next step
+    await run(b)
+    assert catalog_b.available("klingai:6@1") is None
+    assert all(m.id != "klingai:6@1" for m in catalog_b.for_mode(Mode.T2V))
+    assert (await world.job(queued.id)).status is Status.FAILED
+    assert len(video_tasks(world.fake)) == 3  # the queued job never reached Runware
+    assert await world.balance(USER + 1) == 500
+    with pytest.raises(UnknownModel):
+        await jobs_b.create(Draft(USER + 1, USER + 1, Mode.T2V, "klingai:6@1", {}, "a fox"))
+    assert len(admin_texts(world)) == 1  # told once for the fleet
+
+    world.fake.submit_error = None
+    world.clock.advance(1801)  # the pause is over for both
+    await asyncio.gather(a.step(), b.step())
+    assert world.catalog.available("klingai:6@1") is not None
+    assert catalog_b.available("klingai:6@1") is not None
+
+
 async def test_a_finished_video_resets_the_count_of_provider_failures(world):
     runner = world.runner(upstream_streak=3)
 

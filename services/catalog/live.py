@@ -236,6 +236,12 @@ class LiveState:
         self._suspended[model_id] = (until, why)
         self.version += 1
 
+    def replace_suspended(self, suspended: Mapping[str, tuple[float, str]]) -> None:
+        """The fleet's suspensions, as stored (a replica's own ones are among them)."""
+        if dict(suspended) != self._suspended:
+            self._suspended = dict(suspended)
+            self.version += 1
+
     def usable(self, model_id: str) -> bool:
         return (
             model_id not in self._retired

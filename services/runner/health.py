@@ -17,6 +17,11 @@ from services.runware import ErrorClass, RunwareClient, RunwareError, RunwareFai
 
 log = logging.getLogger(__name__)
 
+# Provider failures count as "in a row" among the model's jobs of the last day.
+STREAK_WINDOW = 24 * 3600.0
+# How stale another replica's view of withdrawn models may be (one read of a small table).
+SUSPENSIONS_REFRESH = 10.0
+
 
 class ProviderHealth:
     def __init__(
@@ -40,7 +45,7 @@ class ProviderHealth:
         self.checker = checker
         self.clock = clock
         self._next_probe = 0.0
-        self._upstream: dict[str, int] = {}  # model id -> provider failures in a row
+        self._next_refresh = 0.0
 
     async def job_failed(self, job: Job, exc: RunwareFailure) -> None:
         """A job Runware refused or failed (already refunded): what it says about the account,
@@ -50,10 +55,6 @@ class ProviderHealth:
             await self.provider_down(exc)
         await self.model_gone(job, error)
         await self.count_upstream(job, error)
-
-    def job_succeeded(self, job: Job) -> None:
-        """A finished video of the model resets its provider's failure count."""
-        self._upstream.pop(job.model_id, None)
 
     async def provider_down(self, exc: RunwareFailure) -> None:
         """Auth or credit trouble: stop submitting, tell the admins (not too often)."""
@@ -79,17 +80,21 @@ class ProviderHealth:
         """The model's provider failing jobs again and again (runware-api.md: upstream trouble,
         not our account): after `upstream_streak` in a row the model leaves the menus for
         `upstream_pause`, queued jobs for it are refunded without being sent, and the admins are
-        told once. A finished video of the model resets the count."""
+        told once. A finished video of the model ends the streak. The streak is counted from
+        the jobs table and the suspension stored there, so it is the fleet's, not a replica's."""
         if error.error_class is not ErrorClass.UPSTREAM:
             return
-        count = self._upstream.get(job.model_id, 0) + 1
-        self._upstream[job.model_id] = count
         live = self.catalog.live
-        if count < self.options.upstream_streak or live.is_suspended(job.model_id):
+        streak = self.options.upstream_streak
+        count = await self.jobs.provider_failures_in_a_row(job.model_id, streak, STREAK_WINDOW)
+        if count < streak or live.is_suspended(job.model_id):
             return
         until = self.clock() + self.options.upstream_pause
-        live.suspend(job.model_id, until, f"{error.code}: {error.message}"[:200])
-        self._upstream.pop(job.model_id, None)
+        why = f"{error.code}: {error.message}"[:200]
+        first = await self.jobs.suspend_model(job.model_id, until, why)
+        await self.refresh_suspensions(force=True)
+        if not first:
+            return  # another replica withdrew it a moment ago and told the admins
         name = self.catalog.name_of(job.model_id)
         log.warning("%s withdrawn for %.0f min after %d provider failures", job.model_id,
                     self.options.upstream_pause / 60, count)  # fmt: skip
@@ -98,6 +103,15 @@ class ProviderHealth:
             f"({error.code}: {error.message[:200]}). Withdrawn from the menus for "
             f"{self.options.upstream_pause / 60:.0f} min; users were refunded. Not our account."
         )
+
+    async def refresh_suspensions(self, *, force: bool = False) -> None:
+        """Read the fleet's withdrawn models (at most every `SUSPENSIONS_REFRESH` seconds), so
+        a model withdrawn by another replica leaves this one's menus too."""
+        now = self.clock()
+        if not force and now < self._next_refresh:
+            return
+        self._next_refresh = now + SUSPENSIONS_REFRESH
+        self.catalog.live.replace_suspended(await self.jobs.suspended_models())
 
     async def probe(self) -> None:
         """While paused for our account, ask Runware for the account's balance: generation

@@ -151,6 +151,7 @@ class JobRunner:
     async def step(self) -> None:
         await self._expire()
         await self.health.probe()
+        await self.health.refresh_suspensions()
         await self._start_submits()
         self._start_poll()
         await self._start_deliveries()
@@ -351,7 +352,6 @@ class JobRunner:
             )
             if moved is not None:
                 log.info("job %d ready (cost %s USD)", job.id, result.cost)
-                self.health.job_succeeded(job)
             return True
         if isinstance(result, Failed):
             error = result.error
