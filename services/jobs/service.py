@@ -424,7 +424,6 @@ class JobService:
         async with self.db.transaction() as tx:
             return bool(await tx.execute("DELETE FROM flags WHERE name = ?", (PAUSE_FLAG,)))
 
-
     # --- a provider failing: models withdrawn for a while, for the whole fleet -----------------
 
     async def provider_failures_in_a_row(self, model_id: str, limit: int, window: float) -> int:
@@ -465,6 +464,7 @@ class JobService:
             (self.clock(),),
         )
         return {row["model_id"]: (row["until"], row["reason"]) for row in rows}
+
 
 async def _get(tx: Tx, job_id: int) -> Job:
     row = await tx.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
