@@ -12,6 +12,7 @@ import io
 import itertools
 import json
 import re
+import ssl
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -199,6 +200,7 @@ class RunwareServer:
         # Results pushed to a task's webhookURL when it finishes (retried until 2xx, as Runware
         # does): its public https:// host -> where it really listens; what each POST got.
         self.routes: dict[str, str] = {}
+        self.tls: ssl.SSLContext | None = None  # whom to trust when a route is HTTPS
         self.pushes: list[tuple[str, int]] = []  # (taskUUID, HTTP status or 0)
         self.push_shape = "data"  # "data": {"data": [item]}; "bare": the item alone
         self.lost_pushes = 0  # this many results are never pushed (the polls must find them)
@@ -505,7 +507,7 @@ class RunwareServer:
                 status = 0
                 with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                     async with http.post(
-                        target, json=body, timeout=aiohttp.ClientTimeout(10)
+                        target, json=body, timeout=aiohttp.ClientTimeout(10), ssl=self.tls or True
                     ) as answer:
                         status = answer.status
                 self.pushes.append((uuid, status))

@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import json
 import re
+import ssl
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -131,6 +132,8 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None
         self.routes: dict[str, str] = {}  # "https://bot.test" -> "http://127.0.0.1:port"
         self.webhook_posts: list[tuple[int, int]] = []  # (update_id, HTTP status or 0)
+        # Whom to trust when a route is HTTPS (a real TLS terminator in front of the bot)
+        self.tls: ssl.SSLContext | None = None
         self.webhook_retry = 0.2  # seconds before an unanswered update is sent again
         self.max_connections = 40
         self.webhook_lost_answers = 0  # this many 200s are lost on the way back: sent again
@@ -686,6 +689,7 @@ class FakeTelegram:
                 json=update,
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=60),
+                ssl=self.tls or True,
             ) as response:
                 status = response.status
                 if status == 200:
