@@ -71,3 +71,10 @@ def test_russian_plurals():
         25: "25 токенов",
     }
     assert i18n.gettext("{n} token", "{n} tokens", 5, locale="en").format(n=5) == "5 tokens"
+
+
+def test_each_text_is_translated_once():
+    """A second entry for the same text is silently ignored by the reader: the first one wins."""
+    text = (LOCALES_DIR / "ru" / "LC_MESSAGES" / "messages.po").read_text()
+    ids = re.findall(r'^msgid "(.+)"$', text, flags=re.MULTILINE)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
