@@ -71,6 +71,12 @@ class Again(CallbackData, prefix="a"):
     job: int
 
 
+class StopJob(CallbackData, prefix="x"):
+    """Cancel on a job's progress message."""
+
+    job: int
+
+
 class Language(CallbackData, prefix="l"):
     code: str
 

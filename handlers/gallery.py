@@ -37,6 +37,8 @@ def state_text(job: Job, now: float) -> str:
             return _("ready (sent as a link)")
         return _("ready")
     if job.status is Status.FAILED:
+        if job.error_class == "user_cancelled":
+            return _("cancelled, refunded")
         return _("failed, refunded")
     return _("generating, {elapsed} elapsed").format(elapsed=_elapsed(now - job.created_at))
 

@@ -20,6 +20,7 @@ from handlers.callbacks import (
     SetParam,
     Step,
     StepAction,
+    StopJob,
     model_slug,
 )
 from handlers.keyboard import Keyboard
@@ -324,6 +325,14 @@ def idea_examples(
     kb.button(text=_("⬅ Back"), callback_data=Step(action=StepAction.IDEAS))
     kb.adjust(len(category.examples), 1)
     return "\n".join(lines), kb.as_markup()
+
+
+def progress_keyboard(job_id: int) -> InlineKeyboardMarkup:
+    """Under a job's progress message while it runs: Cancel (a refund only before Runware has
+    the task; after, the tap explains why not)."""
+    kb = Keyboard()
+    kb.button(text=_("✖ Cancel"), callback_data=StopJob(job=job_id))
+    return kb.as_markup()
 
 
 def after_video(job_id: int) -> InlineKeyboardMarkup:

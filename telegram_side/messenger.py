@@ -126,9 +126,10 @@ class TelegramMessenger:
             text = progress_text(
                 job, self.catalog.name_of(job.model_id), self.wall_clock() - job.created_at
             )
+            markup = screens.progress_keyboard(job.id)
         if job.progress_message_id is None:  # the first edit comes an interval after it
             await self.budget.once_per(f"progress:{job.chat_id}", self.min_edit_interval)
-            message = await self.bot.send_message(job.chat_id, text)
+            message = await self.bot.send_message(job.chat_id, text, reply_markup=markup)
             self._last_text[job.id] = text
             return message.message_id
         if self._last_text.get(job.id) == text:
@@ -136,13 +137,16 @@ class TelegramMessenger:
         try:
             with preclaimed():  # its slot was taken in _may_edit
                 await self.bot.edit_message_text(
-                    text=text, chat_id=job.chat_id, message_id=job.progress_message_id
+                    text=text,
+                    chat_id=job.chat_id,
+                    message_id=job.progress_message_id,
+                    reply_markup=markup,  # an edit without it would take the Cancel button away
                 )
         except TelegramBadRequest as exc:
             if "not modified" in exc.message:
                 return None
             if "not found" in exc.message or "can't be edited" in exc.message:
-                message = await self.bot.send_message(job.chat_id, text)
+                message = await self.bot.send_message(job.chat_id, text, reply_markup=markup)
                 self._last_text[job.id] = text
                 return message.message_id
             raise

@@ -16,6 +16,7 @@ from handlers.callbacks import (
     MenuAction,
     PickModel,
     SetParam,
+    StopJob,
 )
 from services.catalog import Mode, load_catalog
 from services.jobs import Draft, Status
@@ -319,6 +320,75 @@ async def test_forged_and_stale_callbacks_change_nothing(h):
     alert = await thief.press(PickModel(mode=Mode.T2V, model="google.3@3").pack())
     assert "outdated" in alert  # a model button from a screen already left behind
     assert len(Card(action=CardAction.TOPUP, draft=2**31).pack().encode()) < 64
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_cancel_on_the_progress_message_before_it_is_sent_refunds_in_full(h, language):
+    user = in_lang(h, language)
+    await user.give(1000)
+    words = WORDS[language]
+    await user.send("/start")
+    await user.tap(words["t2v"])
+    await user.tap("Veo 3.1 Fast ·")
+    await user.tap(words["next"])
+    await user.send("a quiet harbour")
+    await user.tap(words["go"])
+    progress = user.screen()
+    assert words["queued"] in progress.text
+    [job] = [j for j in await h.jobs() if j.user_id == user.user_id]
+    assert await h.services.billing.balance(user.user_id) == 1000 - job.tokens
+    toast = await user.tap({"en": "✖ Cancel", "ru": "✖ Отмена"}[language], progress)
+    assert toast == {"en": "Cancelled.", "ru": "Отменено."}[language]
+    done = user.screens()[-1]
+    assert done.message_id == progress.message_id and done.markup is None
+    assert {
+        "en": "✖ Cancelled before it started: Veo 3.1 Fast, 8 s.",
+        "ru": "✖ Отменено до начала: Veo 3.1 Fast, 8 с.",
+    }[language] in done.text
+    assert {"en": "now 1000 tokens.", "ru": "теперь на нём 1000 токенов."}[language] in done.text
+    assert await h.services.billing.balance(user.user_id) == 1000
+    stored = await h.services.jobs.get(job.id)
+    assert stored.status is Status.FAILED and stored.error_class == "user_cancelled"
+    await user.send("/gallery")
+    assert {"en": "cancelled, refunded", "ru": "отменено, токены возвращены"}[language] in (
+        user.last_text()
+    )
+    again = await user.press(StopJob(job=job.id).pack(), progress)
+    assert (
+        again
+        == {
+            "en": "This video was cancelled already; its tokens are back on your balance.",
+            "ru": "Это видео уже отменено, токены вернулись на ваш баланс.",
+        }[language]
+    )
+    assert await h.services.billing.balance(user.user_id) == 1000
+
+
+async def test_cancel_once_runware_has_the_task_explains_and_keeps_the_charge(h):
+    card = await h.open_card("Veo 3.1 Fast ·", "a lighthouse")
+    await h.tap("Generate", card)
+    progress = h.screen()
+    [job] = await h.jobs()
+    jobs = h.services.jobs
+    [claimed] = await jobs.claim((Status.QUEUED,), "runner-1", 300, 1)  # the runner takes it
+    assert await jobs.mark_sending(claimed, "runner-1")  # and the task is on its way
+    alert = await h.tap("✖ Cancel", progress)
+    assert "charges for it whatever happens, so it can't be cancelled or refunded" in alert
+    assert (await jobs.get(job.id)).status is Status.QUEUED
+    assert await h.services.billing.balance(h.user_id) == 1000 - job.tokens
+
+
+async def test_nobody_cancels_another_users_job_from_a_forged_button(h):
+    card = await h.open_card("Veo 3.1 Fast ·", "mine")
+    await h.tap("Generate", card)
+    [job] = await h.jobs()
+    thief = h.as_user(4001)
+    await thief.give(100)
+    await thief.send("/start")
+    alert = await thief.press(StopJob(job=job.id).pack(), thief.screen())
+    assert alert == "Not found."
+    assert (await h.services.jobs.get(job.id)).status is Status.QUEUED
+    assert await h.services.billing.balance(h.user_id) == 1000 - job.tokens
 
 
 async def test_card_from_before_a_restart_still_works_once(h):

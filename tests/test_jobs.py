@@ -31,7 +31,7 @@ from services.errors import (
     TooManyActiveJobs,
     UnknownModel,
 )
-from services.jobs import AdminRefund, Draft, Job, JobService, Status
+from services.jobs import AdminRefund, CancelOutcome, Draft, Job, JobService, Status
 from services.postgres import PostgresDatabase
 from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
@@ -1136,3 +1136,63 @@ async def test_a_push_with_nothing_final_in_it_brings_the_poll_forward(world, bo
     await run(runner, steps=2)
     assert polls(world) == 1
     assert (await world.job(job.id)).status is Status.DELIVERED
+
+
+# --- the user's Cancel -------------------------------------------------------------------------
+
+
+async def test_cancel_while_queued_refunds_in_full_and_nothing_reaches_runware(world):
+    job = await world.create()
+    assert await world.balance() == 500 - job.tokens
+    result = await world.jobs.cancel_by_user(job.id, USER)
+    assert result.outcome is CancelOutcome.CANCELLED and result.tokens == job.tokens
+    assert await world.balance() == 500
+    await run(world.runner(), steps=3)
+    stored = await world.job(job.id)
+    assert stored.status is Status.FAILED and stored.error_class == "user_cancelled"
+    assert video_tasks(world.fake) == []
+    assert [m for m in world.session.sent(SendMessage) if m.chat_id == USER] == []  # no notice
+    again = await world.jobs.cancel_by_user(job.id, USER)  # a second tap gives nothing more
+    assert again.outcome is CancelOutcome.FINISHED and again.tokens == 0
+    assert await world.balance() == 500
+
+
+async def test_cancel_after_the_runner_claimed_the_job_but_before_it_sent_stops_the_send(world):
+    runner = world.runner()
+    job = await world.create()
+    [claimed] = await world.jobs.claim((Status.QUEUED,), runner.owner, 300, 1)
+    result = await world.jobs.cancel_by_user(job.id, USER)  # the tap lands mid-step
+    assert result.outcome is CancelOutcome.CANCELLED
+    await runner._submit(claimed)  # the step goes on from where the tap found it
+    assert video_tasks(world.fake) == []
+    assert await world.balance() == 500
+    refunds = await world.db.fetchval(
+        "SELECT count(*) FROM ledger WHERE job_id = ? AND kind = 'job_refund'", (job.id,)
+    )
+    assert refunds == 1
+
+
+async def test_cancel_once_the_task_is_on_its_way_changes_nothing_and_the_job_goes_on(world):
+    world.fake.submit_error = {"code": "timeoutError", "message": "busy"}  # sent, not accepted
+    job = await world.create()
+    runner = world.runner()
+    await run(runner)
+    assert (await world.job(job.id)).status is Status.QUEUED  # to be sent again, same task
+    result = await world.jobs.cancel_by_user(job.id, USER)
+    assert result.outcome is CancelOutcome.AT_RUNWARE  # Runware may have it: it may bill it
+    world.fake.submit_error = None
+    world.clock.advance(11)
+    await run(runner)
+    assert (await world.job(job.id)).status is Status.SUBMITTED
+    late = await world.jobs.cancel_by_user(job.id, USER)
+    assert late.outcome is CancelOutcome.AT_RUNWARE
+    assert await world.balance() == 500 - job.tokens
+    assert {t["taskUUID"] for t in video_tasks(world.fake)} == {job.task_uuid}
+
+
+async def test_nobody_cancels_another_users_job(world):
+    job = await world.create()
+    result = await world.jobs.cancel_by_user(job.id, USER + 1)
+    assert result.outcome is CancelOutcome.NOT_FOUND
+    assert (await world.job(job.id)).status is Status.QUEUED
+    assert await world.balance() == 500 - job.tokens

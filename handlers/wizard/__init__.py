@@ -3,14 +3,25 @@
 Every step edits one screen message in place; every state has a reply for wrong input; the card
 is a single-use draft, so Generate can never make two jobs. One module per part of the way:
 `params` (model and parameters), `steps` (the step buttons), `photo`, `card` (prompt, ideas,
-the card's buttons), `shortcuts` (a text or photo sent outside any flow)."""
+the card's buttons), `progress` (Cancel on a started job), `shortcuts` (a text or photo sent
+outside any flow)."""
 
 from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import StateFilter
 
-from handlers.callbacks import Again, Card, CardAction, Idea, PickModel, SetParam, Step, StepAction
+from handlers.callbacks import (
+    Again,
+    Card,
+    CardAction,
+    Idea,
+    PickModel,
+    SetParam,
+    Step,
+    StepAction,
+    StopJob,
+)
 from handlers.filters import CommandOrPayment, HasImage, PlainText, Tapped, TappedAny
 from handlers.states import Wizard
 from handlers.ui import outdated
@@ -27,6 +38,7 @@ from handlers.wizard.card import (
 )
 from handlers.wizard.params import begin, pick_model, set_param
 from handlers.wizard.photo import got_photo, not_a_photo
+from handlers.wizard.progress import stop_job
 from handlers.wizard.shortcuts import photo_shortcut, text_shortcut, use_buttons, with_recent
 from handlers.wizard.steps import (
     back_to_models,
@@ -46,7 +58,7 @@ def setup() -> Router:
     # Commands and payments belong to other routers in every state: "/help" mid-wizard is
     # help, not a prompt, and a payment is recorded whatever screen the user is on.
     router.message.filter(~CommandOrPayment())
-    router.callback_query.filter(TappedAny(PickModel, SetParam, Step, Card, Idea, Again))
+    router.callback_query.filter(TappedAny(PickModel, SetParam, Step, Card, Idea, Again, StopJob))
     tap = router.callback_query.register
     tap(pick_model, Tapped(PickModel), StateFilter(Wizard.model))
     tap(outdated, Tapped(PickModel))
@@ -69,6 +81,7 @@ def setup() -> Router:
     tap(card_topup, Tapped(Card, CardAction.TOPUP))
     tap(on_idea, Tapped(Idea))
     tap(again, Tapped(Again))
+    tap(stop_job, Tapped(StopJob))
 
     message = router.message.register
     message(got_photo, StateFilter(Wizard.photo), HasImage())

@@ -198,7 +198,10 @@ async def generate(
     await state.clear()
     if message is not None:
         model = catalog.get(job.model_id)
-        await message.edit_text(progress_text(job, model.name if model else job.model_id, 0))
+        await message.edit_text(
+            progress_text(job, model.name if model else job.model_id, 0),
+            reply_markup=screens.progress_keyboard(job.id),
+        )
 
 
 async def again(

@@ -9,16 +9,18 @@ restart) moves the job once. Steps that talk to the outside world are taken unde
 `model`: the job and its statuses; `service`: JobService, which alone writes them."""
 
 from services.jobs.model import ACTIVE, PAUSE_FLAG, TRANSITIONS, Clock, Draft, Job, Status
-from services.jobs.service import AdminRefund, JobService
+from services.jobs.service import AdminRefund, CancelOutcome, JobService, UserCancel
 
 __all__ = [
     "ACTIVE",
     "PAUSE_FLAG",
     "TRANSITIONS",
     "AdminRefund",
+    "CancelOutcome",
     "Clock",
     "Draft",
     "Job",
     "JobService",
     "Status",
+    "UserCancel",
 ]

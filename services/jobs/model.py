@@ -68,6 +68,7 @@ class Job:
     finished_at: float | None
     prompt_original: str | None = None  # the user's own words, when `prompt` is a translation
     callback_token: str | None = None  # the secret part of the job's result URL (webhook mode)
+    sending_at: float | None = None  # the runner committed to sending it: Runware may bill it
 
     @property
     def user_prompt(self) -> str:
@@ -114,6 +115,7 @@ class Job:
             finished_at=row["finished_at"],
             prompt_original=row["prompt_original"],
             callback_token=row["callback_token"],
+            sending_at=row["sending_at"],
         )
 
 

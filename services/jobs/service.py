@@ -8,6 +8,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from services.billing import Billing
@@ -31,6 +32,20 @@ class AdminRefund:
     user_id: int  # the job's owner
     tokens: int  # given back now (0: refunded before)
     stopped: bool  # the job was still in progress and is now failed (the runner tells the user)
+
+
+class CancelOutcome(StrEnum):
+    CANCELLED = "cancelled"  # refunded in full; nothing reached Runware
+    AT_RUNWARE = "at_runware"  # Runware has it (or is being sent it) and bills it: not refunded
+    FINISHED = "finished"  # delivered or failed already
+    NOT_FOUND = "not_found"  # no such job of this user
+
+
+@dataclass(frozen=True)
+class UserCancel:
+    outcome: CancelOutcome
+    job: Job | None = None  # the job as it is now (None: not found)
+    tokens: int = 0  # given back by this cancel
 
 
 class JobService:
@@ -398,6 +413,50 @@ class JobService:
                 )
                 await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job_id,))
             return AdminRefund(job_id, int(row["user_id"]), refunded, stopped and bool(refunded))
+
+    async def cancel_by_user(self, job_id: int, user_id: int) -> UserCancel:
+        """The user's Cancel on a job's progress message. Before the runner commits to sending
+        the task (`sending_at`), the job fails as cancelled and is refunded in full in one
+        transaction, and the user needs no separate notice (they saw the answer). After it,
+        Runware bills the task whatever happens: nothing changes (README, "Cancelling")."""
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT * FROM jobs WHERE id = ? AND user_id = ?", (job_id, user_id)
+            )
+            if row is None:
+                return UserCancel(CancelOutcome.NOT_FOUND)
+            job = Job.from_row(row)
+            if job.status in (Status.DELIVERED, Status.FAILED):
+                return UserCancel(CancelOutcome.FINISHED, job)
+            if job.status not in (Status.QUEUED, Status.UPLOADING) or job.sending_at is not None:
+                return UserCancel(CancelOutcome.AT_RUNWARE, job)
+            cancelled = await self._move(
+                tx,
+                job_id,
+                job.status,
+                Status.FAILED,
+                error_class="user_cancelled",
+                error_message="cancelled by the user before it was sent",
+                next_at=0,
+                notified=1,
+            )
+            assert cancelled is not None  # the status was read in this transaction
+            tokens = await self.billing.refund_job(job_id, tx=tx, reason="user_cancelled")
+            await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job_id,))
+            return UserCancel(CancelOutcome.CANCELLED, cancelled, tokens)
+
+    async def mark_sending(self, job: Job, owner: str) -> bool:
+        """The runner's last step before a task leaves for Runware: true while the job is still
+        waiting (not cancelled) and still this runner's. Written first, so a Cancel after it
+        cannot refund a task Runware will bill."""
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE jobs SET sending_at = coalesce(sending_at, ?), updated_at = ?"
+                " WHERE id = ? AND status IN ('queued', 'uploading') AND lease_owner = ?",
+                (now, now, job.id, owner),
+            )
+        return changed > 0
 
     async def forget_image(self, job_id: int) -> None:
         async with self.db.transaction() as tx:

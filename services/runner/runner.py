@@ -225,6 +225,9 @@ class JobRunner:
                     job = moved
                 assert job.image_uuid is not None
                 images = (job.image_uuid,)
+            if not await self.jobs.mark_sending(job, self.owner):
+                log.info("job %d: cancelled (or taken over) before it was sent", job.id)
+                return
             request = VideoRequest(
                 job.task_uuid,
                 model,
