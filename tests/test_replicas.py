@@ -43,7 +43,8 @@ async def test_a_wizard_begun_on_one_replica_goes_on_at_the_other(pair):
     assert "Describe" in b.last_text()
     await a.send("a lighthouse in a storm")
     assert "Check and confirm" in a.last_text()
-    await b.tap("Generate")
+    card = b.screen()
+    await b.tap("Generate", card)
     [job] = await a.jobs()
     assert (job.model_id, job.status, job.prompt) == (
         VEO_FAST.id,
@@ -52,7 +53,7 @@ async def test_a_wizard_begun_on_one_replica_goes_on_at_the_other(pair):
     )
     price = a.services.catalog.default_choice(VEO_FAST, Mode.T2V).price
     assert await b.services.billing.balance(a.user_id) == 1000 - price
-    assert "already used" in await a.tap("Generate")  # the same card on the other replica
+    assert "already used" in await a.tap("Generate", card)  # the same card, the other replica
 
 
 async def test_a_language_chosen_on_one_replica_is_spoken_by_the_other(pair):
