@@ -171,7 +171,7 @@ async def build_services(settings: Settings) -> Services:
         downloads,
         translator,
         load_ideas(),
-        Cards(CardService(catalog, billing, drafts, users, translator)),
+        Cards(CardService(catalog, billing, drafts, users, translator, jobs)),
         schemas,
         duties,
         redis,

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     catalog_path: Path | None = Field(default=None)
     welcome_bonus: int = Field(default=0, ge=0, le=1_000_000)
     max_tokens_per_operation: int = Field(default=100_000, ge=1, le=1_000_000_000)
-    max_active_jobs_per_user: int = Field(default=2, ge=1, le=100)
+    max_active_jobs_per_user: int = Field(default=4, ge=1, le=100)
     job_max_age_minutes: float = Field(default=30, gt=0, le=24 * 60)
     job_lease_seconds: float = Field(default=300, gt=0, le=3600)
     telegram_api_local: bool = False

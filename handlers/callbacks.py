@@ -37,6 +37,7 @@ class CardAction(StrEnum):
     TOPUP = "topup"
     ORIGINAL = "orig"  # send the user's own text, not its translation (remembered)
     TRANSLATE = "tr"  # translate to English after all (remembered)
+    VARIANTS = "var"  # how many videos the card makes (n)
 
 
 class Menu(CallbackData, prefix="m"):
@@ -60,6 +61,7 @@ class Step(CallbackData, prefix="s"):
 class Card(CallbackData, prefix="c"):
     action: CardAction
     draft: int
+    n: int = 0  # VARIANTS: how many
 
 
 class Idea(CallbackData, prefix="i"):
@@ -92,6 +94,7 @@ def model_id_from_slug(slug: str) -> str:
 class GalleryAction(StrEnum):
     PAGE = "page"
     OPEN = "open"
+    GROUP = "grp"  # a card's variants, listed together
     DELETE = "del"
     CONFIRM_DELETE = "delok"
 

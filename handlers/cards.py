@@ -21,7 +21,7 @@ from handlers.texts import TEXT_LIMIT, cut, utf16_len
 from handlers.ui import Event, show
 from services.cards import CardRequest, CardService, CardView
 from services.catalog import Problem
-from services.drafts import StoredDraft
+from services.drafts import MAX_VARIANTS, StoredDraft
 from services.users import User
 
 
@@ -35,24 +35,54 @@ def draw(view: CardView) -> tuple[str, InlineKeyboardMarkup]:
     ]
     if draft.image_id is not None or draft.image_uuid is not None:
         lines.append(_("Image: your photo"))
+    lines.append(
+        _("🎞 Variants: {n} (videos of this request, 1 to {most})").format(
+            n=draft.variants, most=MAX_VARIANTS
+        )
+    )
     head = "\n".join(lines)
-    price_line = card_price_line(valid.price, view.balance)
+    price_line = card_price_line(view.total, view.balance, valid.price, draft.variants)
+    room_left = view.room
+    over_limit = room_left is not None and draft.variants > room_left
+    if over_limit:
+        price_line += "\n" + limit_line(view.limit, view.active)
     prompts = 2 if draft.prompt_sent else 1
     room = (TEXT_LIMIT - utf16_len(head) - utf16_len(price_line) - 200) // prompts
     body = card_prompt_lines(draft.prompt, draft.prompt_sent, draft.translation, room)
-    affordable = view.balance >= valid.price
-    markup = card_keyboard(draft.id, affordable, draft.prompt_sent, view.can_translate)
+    affordable = view.balance >= view.total
+    markup = card_keyboard(
+        draft.id,
+        affordable,
+        draft.prompt_sent,
+        view.can_translate,
+        variants=draft.variants,
+        startable=not over_limit,
+    )
     return f"{head}\n{body}\n{price_line}", markup
 
 
-def card_price_line(price: int, balance: int) -> str:
-    if balance >= price:
+def card_price_line(total: int, balance: int, price: int | None = None, variants: int = 1) -> str:
+    """The price (each variant's times their number) and the balance after, or what is missing."""
+    shown = tokens(total)
+    if variants > 1 and price is not None:
+        shown = _("{variants} × {price} = {total}").format(
+            variants=variants, price=price, total=tokens(total)
+        )
+    if balance >= total:
         return _("Price: <b>{price}</b> · balance after: {after}").format(
-            price=tokens(price), after=tokens(balance - price)
+            price=shown, after=tokens(balance - total)
         )
     return _(
         "Price: <b>{price}</b> · your balance: {balance}\n⚠️ Not enough tokens: {missing} missing."
-    ).format(price=tokens(price), balance=tokens(balance), missing=tokens(price - balance))
+    ).format(price=shown, balance=tokens(balance), missing=tokens(total - balance))
+
+
+def limit_line(limit: int, active: int) -> str:
+    """Why Generate is missing: the per-user limit of videos in progress would refuse."""
+    return _(
+        "⚠️ You can have {limit} videos in progress at once and {active} are in progress now: "
+        "choose fewer variants, or wait until they are ready."
+    ).format(limit=limit, active=active)
 
 
 def card_prompt_lines(
@@ -69,13 +99,31 @@ def card_prompt_lines(
 
 
 def card_keyboard(
-    draft_id: int, affordable: bool, prompt_sent: str | None, can_translate: bool
+    draft_id: int,
+    affordable: bool,
+    prompt_sent: str | None,
+    can_translate: bool,
+    *,
+    variants: int = 1,
+    startable: bool = True,
 ) -> InlineKeyboardMarkup:
     kb = Keyboard()
-    if affordable:
-        kb.button(text=_("🚀 Generate"), callback_data=Card(action=CardAction.GO, draft=draft_id))
-    else:
+    rows: list[int] = []
+    if not affordable:
         kb.button(text=_("💰 Top up"), callback_data=Card(action=CardAction.TOPUP, draft=draft_id))
+        rows.append(1)
+    elif startable:
+        label = (
+            _("🚀 Generate") if variants == 1 else _("🚀 Generate {n} videos").format(n=variants)
+        )
+        kb.button(text=label, callback_data=Card(action=CardAction.GO, draft=draft_id))
+        rows.append(1)
+    for n in range(1, MAX_VARIANTS + 1):  # one tap: that many videos of the same request
+        kb.button(
+            text=f"✓ {n}" if n == variants else str(n),
+            callback_data=Card(action=CardAction.VARIANTS, draft=draft_id, n=n),
+        )
+    rows.append(MAX_VARIANTS)
     if prompt_sent:
         kb.button(
             text=_("✍️ Send my original text"),
@@ -91,7 +139,7 @@ def card_keyboard(
         callback_data=Card(action=CardAction.EDIT, draft=draft_id),
     )
     kb.button(text=_("✖ Cancel"), callback_data=Card(action=CardAction.CANCEL, draft=draft_id))
-    kb.adjust(1)
+    kb.adjust(*rows, 1)
     return kb.as_markup()
 
 

@@ -62,10 +62,42 @@ def line(job: Job, catalog: Catalog, now: float) -> str:
     )
 
 
+def group_state(members: list[Job], now: float) -> str:
+    """A card's variants in one word: how many are ready, or the state they share."""
+    ready = sum(1 for job in members if job.status is Status.DELIVERED)
+    running = [job for job in members if job.status not in (Status.DELIVERED, Status.FAILED)]
+    if running:
+        return _("{ready} of {total} ready, the rest generating").format(
+            ready=ready, total=len(members)
+        )
+    if ready == len(members):
+        return _("all {total} ready").format(total=len(members))
+    return _("{ready} of {total} ready, the rest refunded").format(ready=ready, total=len(members))
+
+
+def group_line(members: list[Job], catalog: Catalog, now: float) -> str:
+    head = members[0]
+    date = datetime.fromtimestamp(head.created_at, UTC).strftime("%d.%m.%Y")
+    length = f" · {screens.seconds(head.duration)}" if head.duration else ""
+    return fill(
+        "<b>#{id}</b> · {date} · {name}{length} · {count}\n{prompt}\n<i>{state}</i>",
+        id=head.id,
+        date=date,
+        name=catalog.name_of(head.model_id),
+        length=length,
+        count=_("{n} variants").format(n=len(members)),
+        prompt=cut(head.user_prompt, PROMPT_PREVIEW) or "—",
+        state=group_state(members, now),
+    )
+
+
 async def render_page(
     jobs: JobService, catalog: Catalog, user: User, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     items, total = await jobs.gallery(user.id, max(0, page) * PAGE_SIZE, PAGE_SIZE)
+    groups = {
+        job.id: await jobs.group(job.group_id, user.id) for job in items if job.group_id is not None
+    }
     kb = Keyboard()
     if not items:
         kb.button(text=_("🏠 Menu"), callback_data=Menu(action=MenuAction.HOME))
@@ -74,8 +106,18 @@ async def render_page(
     page = min(max(0, page), pages - 1)
     now = time.time()
     text = _("📁 <b>My videos</b> · page {page} of {pages}").format(page=page + 1, pages=pages)
-    text += "\n\n" + "\n\n".join(line(job, catalog, now) for job in items)
+    text += "\n\n" + "\n\n".join(
+        group_line(groups[job.id], catalog, now) if len(groups.get(job.id, ())) > 1
+        else line(job, catalog, now)
+        for job in items
+    )  # fmt: skip
     for job in items:
+        if len(groups.get(job.id, ())) > 1:
+            kb.button(
+                text=f"▶ #{job.id} ×{len(groups[job.id])}",
+                callback_data=Gallery(action=GalleryAction.GROUP, job=job.id, page=page),
+            )
+            continue
         kb.button(
             text=f"▶ #{job.id}",
             callback_data=Gallery(action=GalleryAction.OPEN, job=job.id, page=page),
@@ -151,6 +193,43 @@ async def on_open(
         await open_item(found[1], found[0], catalog, callback_data.page)
 
 
+async def on_group(
+    callback: CallbackQuery, callback_data: Gallery, jobs: JobService, catalog: Catalog, user: User
+) -> None:
+    """A card's variants: each with its state, a button to open each."""
+    head = await jobs.get_for_user(callback_data.job, user.id)
+    members = await jobs.group(head.group_id, user.id) if head and head.group_id else []
+    if not members:
+        await callback.answer(_("Not found."), show_alert=True)
+        return
+    await callback.answer()
+    now = time.time()
+    lines = [_("🎞 <b>Variants of #{id}</b>").format(id=members[0].id)]
+    kb = Keyboard()
+    for job in members:
+        which = screens.variant_of(job.variant, job.variants)
+        lines.append(fill("{which}: {state}", which=which, state=state_text(job, now)))
+        kb.button(
+            text=f"▶ {which}",
+            callback_data=Gallery(action=GalleryAction.OPEN, job=job.id, page=callback_data.page),
+        )
+    kb.button(
+        text=_("⬅ My videos"),
+        callback_data=Gallery(action=GalleryAction.PAGE, page=callback_data.page),
+    )
+    kb.adjust(*([2] * (len(members) // 2)), *([1] if len(members) % 2 else []), 1)
+    head_line = group_line(members, catalog, now)
+    await show_page_text(callback, head_line + "\n\n" + "\n".join(lines), kb.as_markup())
+
+
+async def show_page_text(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
+    message = callback.message
+    if isinstance(message, Message) and message.video is not None:
+        await message.answer(text, reply_markup=markup)  # opened from a video: a new message
+        return
+    await show(callback, text, markup)
+
+
 async def on_delete(
     callback: CallbackQuery, callback_data: Gallery, jobs: JobService, user: User
 ) -> None:
@@ -209,6 +288,7 @@ def setup() -> Router:
     tap = router.callback_query.register
     tap(on_page, Tapped(Gallery, GalleryAction.PAGE))
     tap(on_open, Tapped(Gallery, GalleryAction.OPEN))
+    tap(on_group, Tapped(Gallery, GalleryAction.GROUP))
     tap(on_delete, Tapped(Gallery, GalleryAction.DELETE))
     tap(on_confirm_delete, Tapped(Gallery, GalleryAction.CONFIRM_DELETE))
     return router

@@ -20,11 +20,14 @@ def stage_text(status: Status) -> str:
 def progress_text(job: Job, model_name: str, elapsed: float) -> str:
     """The status message: stage, model, elapsed time and a bar when Runware reports progress."""
     seconds = max(0, int(elapsed))
+    duration = screens.seconds(job.duration)
+    if job.variants > 1:
+        duration += " · " + screens.variant_of(job.variant, job.variants)
     text: str = fill(
         "{stage} · {model}, {duration}\n⏱ {elapsed}",
         stage=stage_text(job.status),
         model=model_name,
-        duration=screens.seconds(job.duration),
+        duration=duration,
         elapsed=f"{seconds // 60}:{seconds % 60:02d}",
     )
     if job.progress is not None and job.status is Status.SUBMITTED:

@@ -68,6 +68,11 @@ def seconds(n: int) -> str:
     return _("{n} s").format(n=n)
 
 
+def variant_of(n: int, total: int) -> str:
+    """Which of a card's variants a video is: "2 of 4"."""
+    return _("{n} of {total}").format(n=n, total=total)
+
+
 def value_label(name: str, value: object) -> str:
     if isinstance(value, bool):
         return _("on") if value else _("off")

@@ -11,6 +11,7 @@ from services.billing import Billing
 from services.catalog import Catalog, Mode, Problem, ValidParams, VideoModel, check_prompt
 from services.drafts import Drafts, StoredDraft
 from services.errors import DraftGone
+from services.jobs import JobService
 from services.translate import PromptTranslator, Translation, looks_english
 from services.users import User, Users
 
@@ -39,6 +40,18 @@ class CardView:
     valid: ValidParams
     balance: int
     can_translate: bool
+    active: int = 0  # the user's jobs in progress now
+    limit: int = 0  # how many they may have at once (0: no limit known)
+
+    @property
+    def total(self) -> int:
+        """What Generate charges: the price of each variant."""
+        return self.valid.price * self.draft.variants
+
+    @property
+    def room(self) -> int | None:
+        """How many more jobs the user may start now (None: no limit known)."""
+        return max(0, self.limit - self.active) if self.limit else None
 
 
 class CardService:
@@ -49,7 +62,9 @@ class CardService:
         drafts: Drafts,
         users: Users,
         translator: PromptTranslator,
+        jobs: JobService | None = None,
     ) -> None:
+        self.jobs = jobs  # the per-user limit of active jobs, shown on the card
         self.catalog = catalog
         self.billing = billing
         self.drafts = drafts
@@ -123,7 +138,21 @@ class CardService:
             and looks_english(draft.prompt) is not True
         )
         balance = await self.billing.balance(user.id)
-        return CardView(draft, model, valid, balance, can_translate)
+        if self.jobs is None:
+            return CardView(draft, model, valid, balance, can_translate)
+        active = await self.jobs.active_count(user.id)
+        return CardView(
+            draft, model, valid, balance, can_translate, active, self.jobs.max_active_per_user
+        )
+
+    async def set_variants(self, draft: StoredDraft, user: User, variants: int) -> CardView:
+        """How many videos the card makes. Raises DraftGone when the card is gone meanwhile."""
+        if not await self.drafts.set_variants(draft.id, user.id, variants):
+            raise DraftGone("not_found")
+        fresh = await self.drafts.get(draft.id, user.id)
+        if fresh is None:
+            raise DraftGone("not_found")
+        return await self.view(fresh, user)
 
 
 def _fitting(

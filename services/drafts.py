@@ -14,6 +14,8 @@ from services.errors import DraftGone
 
 Clock = Callable[[], float]
 
+MAX_VARIANTS = 4  # videos one card can make at once
+
 
 @dataclass(frozen=True)
 class StoredDraft:
@@ -29,6 +31,7 @@ class StoredDraft:
     job_id: int | None
     prompt_sent: str | None = None  # the English text Generate sends, if not the prompt itself
     translation: str | None = None  # translated | failed | english | off
+    variants: int = 1  # videos the card makes (MAX_VARIANTS at most)
 
     @classmethod
     def from_row(cls, row: Row) -> StoredDraft:
@@ -45,6 +48,7 @@ class StoredDraft:
             job_id=row["job_id"],
             prompt_sent=row["prompt_sent"],
             translation=row["translation"],
+            variants=row["variants"],
         )
 
 
@@ -124,6 +128,17 @@ class Drafts:
                 "UPDATE drafts SET prompt_sent = ?, translation = ?"
                 " WHERE id = ? AND user_id = ? AND status = 'open'",
                 (prompt_sent, translation, draft_id, user_id),
+            )
+        return changed > 0
+
+    async def set_variants(self, draft_id: int, user_id: int, variants: int) -> bool:
+        """How many videos the open card makes (1..MAX_VARIANTS)."""
+        if not 1 <= variants <= MAX_VARIANTS:
+            return False
+        async with self.db.transaction(hot=True) as tx:
+            changed = await tx.execute(
+                "UPDATE drafts SET variants = ? WHERE id = ? AND user_id = ? AND status = 'open'",
+                (variants, draft_id, user_id),
             )
         return changed > 0
 

@@ -167,6 +167,8 @@ class TelegramMessenger:
     def caption(self, job: Job) -> str:
         """Model, duration and the prompt, cut to fit Telegram's 1024 characters."""
         name, length = self.catalog.name_of(job.model_id), screens.seconds(job.duration)
+        if job.variants > 1:  # "2 of 4": which of the card's variants this is
+            length += " · " + screens.variant_of(job.variant, job.variants)
         head = f"🎬 {name} · {length}\n"  # as Telegram counts it: after the entities
         prompt = cut(job.user_prompt, CAPTION_LIMIT - utf16_len(head))
         return fill("🎬 {name} · {length}\n{prompt}", name=name, length=length, prompt=prompt)

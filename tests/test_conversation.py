@@ -12,12 +12,15 @@ from handlers.callbacks import (
     Again,
     Card,
     CardAction,
+    Gallery,
+    GalleryAction,
     Menu,
     MenuAction,
     PickModel,
     SetParam,
     StopJob,
 )
+from services.billing import Kind
 from services.catalog import Mode, load_catalog
 from services.jobs import Draft, Status
 from tests.harness import Harness
@@ -389,6 +392,108 @@ async def test_nobody_cancels_another_users_job_from_a_forged_button(h):
     assert alert == "Not found."
     assert (await h.services.jobs.get(job.id)).status is Status.QUEUED
     assert await h.services.billing.balance(h.user_id) == 1000 - job.tokens
+
+
+def variants(card_screen, n: int) -> str:
+    """The card's "n variants" button."""
+    draft = Card.unpack(card_screen.markup.inline_keyboard[0][0].callback_data).draft
+    return Card(action=CardAction.VARIANTS, draft=draft, n=n).pack()
+
+
+async def test_four_variants_start_four_jobs_with_four_charges_in_one_go(h):
+    await h.give(1000)  # 2,000 in all: four Veo 3.1 Fast videos fit
+    card = await h.open_card("Veo 3.1 Fast ·", "four takes of a sunrise")
+    price = h.services.catalog.default_choice(VEO_FAST, Mode.T2V).price
+    assert "🎞 Variants: 1" in card.text and h.button("✓ 1", card)
+    await h.press(variants(card, 4), card)
+    card = h.screen()
+    assert "🎞 Variants: 4" in card.text and h.button("✓ 4", card)
+    assert f"Price: <b>4 × {price} = {4 * price} tokens</b>" in card.text
+    assert f"balance after: {2000 - 4 * price} tokens" in card.text
+    toast = await h.tap("Generate 4 videos", card)
+    assert toast == "Started: 4 videos."
+    made = await h.jobs()
+    assert [j.variant for j in made] == [1, 2, 3, 4] and {j.variants for j in made} == {4}
+    assert {j.group_id for j in made} == {made[0].id} and {j.tokens for j in made} == {price}
+    assert len({j.task_uuid for j in made}) == 4
+    assert made[0].progress_message_id == card.message_id  # the card shows the first one
+    assert all(j.progress_message_id is None for j in made[1:])  # the runner sends the others
+    charges = await h.services.db.fetchall(
+        "SELECT job_id, amount FROM ledger WHERE kind = 'job_charge' ORDER BY job_id"
+    )
+    assert [(r["job_id"], r["amount"]) for r in charges] == [(j.id, -price) for j in made]
+    assert await h.services.billing.balance(h.user_id) == 2000 - 4 * price
+    assert "already used" in await h.tap("Generate 4 videos", card)  # the card made them once
+    assert len(await h.jobs()) == 4
+
+    await h.send("/gallery")  # one entry for the four, opening onto each
+    page = h.screen()
+    assert page.text.count("<b>#") == 1 and "4 variants" in page.text
+    assert "0 of 4 ready, the rest generating" in page.text
+    group = Gallery(action=GalleryAction.GROUP, job=made[0].id).pack()
+    await h.tap(f"▶ #{made[0].id} ×4", page)
+    listing = h.screen()
+    assert "Variants of #" in listing.text and listing.text.count("of 4: generating") == 4
+    assert [t for t, _ in h.buttons(listing)][:4] == [f"▶ {n} of 4" for n in range(1, 5)]
+    thief = h.as_user(4002)
+    await thief.give(10)
+    await thief.send("/start")
+    assert await thief.press(group, thief.screen()) == "Not found."
+
+
+async def test_a_balance_for_three_refuses_the_four_variant_card_before_charging(h):
+    poor = h.as_user(3001)
+    price = h.services.catalog.default_choice(VEO_FAST, Mode.T2V).price
+    await poor.give(3 * price)
+    card = await poor.open_card("Veo 3.1 Fast ·", "only three")
+    await poor.press(variants(card, 4), card)
+    card = poor.screen()
+    assert f"Not enough tokens: {price} tokens missing" in card.text
+    labels = [t for t, _ in poor.buttons(card)]
+    assert not any("Generate" in t for t in labels) and any("Top up" in t for t in labels)
+    await poor.press(variants(card, 3), card)
+    card = poor.screen()
+    assert "balance after: 0 tokens" in card.text
+    # The balance drops after the card was drawn (another card, a refund taken back): the
+    # tap is refused as a whole, nothing is charged, the card stays usable.
+    await h.services.billing.debit(3001, 1, Kind.ADMIN_DEBIT, "test-drop", admin_id=9)
+    alert = await poor.tap("Generate 3 videos", card)
+    assert "Not enough tokens" in alert
+    assert [j for j in await h.jobs() if j.user_id == 3001] == []
+    assert await h.services.billing.balance(3001) == 3 * price - 1
+    await poor.press(variants(card, 2), card)
+    assert await poor.tap("Generate 2 videos", poor.screen()) == "Started: 2 videos."
+
+
+async def test_the_card_says_when_the_limit_of_videos_in_progress_would_refuse(h):
+    await h.give(2000)  # the balance is not what stops it here
+    for n in range(3):
+        await h.tap("Generate", await h.open_card("Veo 3.1 Fast ·", f"busy {n}"))
+    card = await h.open_card("Veo 3.1 Fast ·", "one more")
+    assert any("Generate" in t for t, _ in h.buttons(card))  # one more fits (limit 4)
+    await h.press(variants(card, 2), card)
+    card = h.screen()
+    assert "You can have 4 videos in progress at once and 3 are in progress now" in card.text
+    assert not any("Generate" in t for t, _ in h.buttons(card))
+    await h.press(variants(card, 1), card)
+    assert any("Generate" in t for t, _ in h.buttons(h.screen()))
+
+
+async def test_variants_card_in_russian(h):
+    user = in_lang(h, "ru")
+    await user.give(2000)
+    await user.send("/start")
+    await user.tap(WORDS["ru"]["t2v"])
+    await user.tap("Veo 3.1 Fast ·")
+    await user.tap(WORDS["ru"]["next"])
+    await user.send("рассвет")
+    card = user.screen()
+    await user.press(variants(card, 3), card)
+    card = user.screen()
+    price = h.services.catalog.default_choice(VEO_FAST, Mode.T2V).price
+    assert "🎞 Вариантов: 3 (видео по этому запросу, от 1 до 4)" in card.text
+    assert f"3 × {price} = {3 * price} токен" in card.text
+    assert await user.tap("Создать 3 видео", card) == "Запущено видео: 3."
 
 
 async def test_card_from_before_a_restart_still_works_once(h):

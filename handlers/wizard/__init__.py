@@ -32,6 +32,7 @@ from handlers.wizard.card import (
     card_go,
     card_topup,
     card_translation,
+    card_variants,
     got_prompt,
     not_a_prompt,
     on_idea,
@@ -79,6 +80,7 @@ def setup() -> Router:
     tap(card_edit, Tapped(Card, CardAction.EDIT))
     tap(card_translation, Tapped(Card, CardAction.ORIGINAL, CardAction.TRANSLATE))
     tap(card_topup, Tapped(Card, CardAction.TOPUP))
+    tap(card_variants, Tapped(Card, CardAction.VARIANTS))
     tap(on_idea, Tapped(Idea))
     tap(again, Tapped(Again))
     tap(stop_job, Tapped(StopJob))

@@ -13,7 +13,7 @@ from handlers.callbacks import (
     CardAction,
     Idea,
 )
-from handlers.cards import Cards
+from handlers.cards import Cards, draw
 from handlers.job_texts import progress_text
 from handlers.payments import buy_text, packages_keyboard
 from handlers.render import fill
@@ -23,8 +23,8 @@ from handlers.ui import Event, outdated, show
 from handlers.wizard.params import begin, show_params
 from services.billing import Billing
 from services.catalog import Catalog, Mode
-from services.drafts import Drafts, StoredDraft
-from services.errors import DomainError
+from services.drafts import MAX_VARIANTS, Drafts, StoredDraft
+from services.errors import DomainError, DraftGone
 from services.ideas import Ideas
 from services.jobs import JobService
 from services.payments import Payments
@@ -172,6 +172,29 @@ async def card_translation(
     await cards.switch_translation(callback, stored, user, translate=translate)
 
 
+async def card_variants(
+    callback: CallbackQuery, callback_data: Card, drafts: Drafts, cards: Cards, user: User
+) -> None:
+    """1 to 4 videos of the same request: the card redrawn with the total and the limit."""
+    stored = await _open_card(callback, callback_data, drafts, user)
+    if stored is None:
+        return
+    if not 1 <= callback_data.n <= MAX_VARIANTS:
+        await outdated(callback)
+        return
+    if callback_data.n == stored.variants:
+        await callback.answer()
+        return
+    try:
+        view = await cards.service.set_variants(stored, user, callback_data.n)
+    except DraftGone:  # used or cancelled by another tap meanwhile
+        await callback.answer(_("This card was not found."), show_alert=True)
+        return
+    await callback.answer()
+    text, markup = draw(view)
+    await show(callback, text, markup)
+
+
 async def card_topup(callback: CallbackQuery, payments: Payments) -> None:
     """The packages to buy, from a card the balance does not cover (used or not)."""
     await callback.answer()
@@ -188,14 +211,18 @@ async def generate(
 ) -> None:
     message = callback.message if isinstance(callback.message, Message) else None
     try:
-        job = await jobs.create_from_draft(
+        made = await jobs.create_from_draft(
             draft_id, user.id, progress_message_id=message.message_id if message else None
         )
     except DomainError as exc:
         await callback.answer(domain_error_text(exc), show_alert=True)
         return
-    await callback.answer(_("Started!"))
+    if len(made) > 1:
+        await callback.answer(_("Started: {n} videos.").format(n=len(made)))
+    else:
+        await callback.answer(_("Started!"))
     await state.clear()
+    job = made[0]  # the card becomes its progress message; the others get their own
     if message is not None:
         model = catalog.get(job.model_id)
         await message.edit_text(

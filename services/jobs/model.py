@@ -69,6 +69,9 @@ class Job:
     prompt_original: str | None = None  # the user's own words, when `prompt` is a translation
     callback_token: str | None = None  # the secret part of the job's result URL (webhook mode)
     sending_at: float | None = None  # the runner committed to sending it: Runware may bill it
+    group_id: int | None = None  # variants of one card: the id of the group's first job
+    variant: int = 1  # its place in the group
+    variants: int = 1  # the group's size
 
     @property
     def user_prompt(self) -> str:
@@ -116,6 +119,9 @@ class Job:
             prompt_original=row["prompt_original"],
             callback_token=row["callback_token"],
             sending_at=row["sending_at"],
+            group_id=row["group_id"],
+            variant=row["variant"],
+            variants=row["variants"],
         )
 
 

@@ -107,10 +107,12 @@ class JobService:
 
     async def create_from_draft(
         self, draft_id: int, user_id: int, *, progress_message_id: int | None = None
-    ) -> Job:
-        """Generate from a confirmation card: the card is used up in the same transaction that
-        creates and charges the job, so a second tap (or an old card) never makes a second job.
-        Raises DraftGone besides the refusals of create(); a refusal leaves the card usable."""
+    ) -> list[Job]:
+        """Generate from a confirmation card: its variants (one job each, in order), all created
+        and charged in the transaction that uses the card up, so either all start or none does,
+        and a second tap (or an old card) never makes more. The first job takes the card's
+        message for its progress. Raises DraftGone besides the refusals of create() (the limit
+        of active jobs and the balance count every variant); a refusal leaves the card usable."""
         stored, image = await self.drafts.for_job(draft_id, user_id)
         sent = stored.prompt_sent
         draft = Draft(
@@ -126,12 +128,29 @@ class JobService:
         )
         params, prompt = self.check(draft)
         await self._refuse_if_paused()
+        count = max(1, stored.variants)
         async with self.db.transaction() as tx:
             await self.drafts.use(tx, draft_id)
-            job = await self._insert(tx, draft, params, prompt, progress_message_id)
-            await self.drafts.link(tx, draft_id, job.id)
+            made: list[Job] = []
+            for n in range(1, count + 1):
+                made.append(
+                    await self._insert(
+                        tx,
+                        draft,
+                        params,
+                        prompt,
+                        progress_message_id if n == 1 else None,
+                        group=(made[0].id if made else None, n, count) if count > 1 else None,
+                    )
+                )
+            if count > 1:
+                await tx.execute(
+                    "UPDATE jobs SET group_id = ? WHERE id = ?", (made[0].id, made[0].id)
+                )
+                made = [await _get(tx, job.id) for job in made]
+            await self.drafts.link(tx, draft_id, made[0].id)
         self._created()
-        return job
+        return made
 
     async def _refuse_if_paused(self) -> None:
         paused = await self.paused()
@@ -149,6 +168,8 @@ class JobService:
         params: ValidParams,
         prompt: str,
         progress_message_id: int | None,
+        *,
+        group: tuple[int | None, int, int] | None = None,  # (group_id, variant, variants)
     ) -> Job:
         active = await tx.fetchval(
             "SELECT count(*) FROM jobs WHERE user_id = ? AND status IN (?, ?, ?, ?)",
@@ -157,10 +178,12 @@ class JobService:
         if active >= self.max_active_per_user:
             raise TooManyActiveJobs(self.max_active_per_user)
         now = self.clock()
+        group_id, variant, variants = group or (None, 1, 1)
         job_id = await tx.insert(
             "INSERT INTO jobs (user_id, chat_id, mode, model_id, params, prompt, task_uuid,"
             " image_uuid, tokens, progress_message_id, prompt_original, created_at, updated_at,"
-            " callback_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " callback_token, group_id, variant, variants)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 draft.user_id,
                 draft.chat_id,
@@ -176,6 +199,9 @@ class JobService:
                 now,
                 now,
                 secrets.token_urlsafe(24),
+                group_id,
+                variant,
+                variants,
             ),
         )
         await self.billing.charge_for_job(draft.user_id, job_id, params.price, tx=tx)
@@ -187,6 +213,22 @@ class JobService:
         return await _get(tx, job_id)
 
     # --- reading ------------------------------------------------------------------------------
+
+    async def active_count(self, user_id: int) -> int:
+        """The user's jobs in progress (what the per-user limit counts)."""
+        value = await self.db.fetchval(
+            "SELECT count(*) FROM jobs WHERE user_id = ? AND status IN (?, ?, ?, ?)",
+            (user_id, *ACTIVE),
+        )
+        return int(value or 0)
+
+    async def group(self, group_id: int, user_id: int) -> list[Job]:
+        """The user's variants of one card, in order (anyone else's: none)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM jobs WHERE group_id = ? AND user_id = ? AND hidden = 0 ORDER BY variant",
+            (group_id, user_id),
+        )
+        return [Job.from_row(r) for r in rows]
 
     async def get(self, job_id: int) -> Job | None:
         row = await self.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
@@ -204,14 +246,13 @@ class JobService:
         return None if row is None else Job.from_row(row)
 
     async def gallery(self, user_id: int, offset: int, limit: int) -> tuple[list[Job], int]:
-        """A page of the user's jobs, newest first, and how many there are in all."""
+        """A page of the user's jobs, newest first, and how many there are in all. The variants
+        of one card are one entry: their first job still shown stands for the group."""
         rows = await self.db.fetchall(
-            "SELECT * FROM jobs WHERE user_id = ? AND hidden = 0 ORDER BY id DESC LIMIT ? OFFSET ?",
+            f"SELECT * FROM jobs j WHERE {_LISTED} ORDER BY id DESC LIMIT ? OFFSET ?",
             (user_id, limit, offset),
         )
-        total = await self.db.fetchval(
-            "SELECT count(*) FROM jobs WHERE user_id = ? AND hidden = 0", (user_id,)
-        )
+        total = await self.db.fetchval(f"SELECT count(*) FROM jobs j WHERE {_LISTED}", (user_id,))
         return [Job.from_row(r) for r in rows], int(total)
 
     async def hide(self, job_id: int, user_id: int) -> bool:
@@ -523,6 +564,13 @@ class JobService:
             (self.clock(),),
         )
         return {row["model_id"]: (row["until"], row["reason"]) for row in rows}
+
+
+# A gallery entry: a single video, or the first visible job of a card's variants.
+_LISTED = (
+    "j.user_id = ? AND j.hidden = 0 AND (j.group_id IS NULL OR j.id = (SELECT min(g.id)"
+    " FROM jobs g WHERE g.group_id = j.group_id AND g.hidden = 0))"
+)
 
 
 async def _get(tx: Tx, job_id: int) -> Job:

@@ -15,7 +15,9 @@ async def test_200_users_at_once_all_delivered_within_their_limits(tmp_path, tel
     runware.latency = 20
     # The pipeline under load, not Telegram's limit (test_fleet holds the bot to its budget): at
     # 25 sends a second the first videos would be done before the third card is confirmed.
-    bot = BotProcess(tmp_path, telegram, runware, TELEGRAM_SENDS_PER_SECOND=1000)
+    bot = BotProcess(
+        tmp_path, telegram, runware, TELEGRAM_SENDS_PER_SECOND=1000, MAX_ACTIVE_JOBS_PER_USER=2
+    )
     await bot.start()
     started = time.monotonic()
 
