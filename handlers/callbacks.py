@@ -37,7 +37,6 @@ class CardAction(StrEnum):
     TOPUP = "topup"
     ORIGINAL = "orig"  # send the user's own text, not its translation (remembered)
     TRANSLATE = "tr"  # translate to English after all (remembered)
-    VARIANTS = "var"  # how many videos the card makes (n)
 
 
 class Menu(CallbackData, prefix="m"):
@@ -61,7 +60,14 @@ class Step(CallbackData, prefix="s"):
 class Card(CallbackData, prefix="c"):
     action: CardAction
     draft: int
-    n: int = 0  # VARIANTS: how many
+
+
+class CardVariants(CallbackData, prefix="cv"):
+    """How many videos the card makes. A class of its own: Card's packed form stays as it was,
+    so cards already in users' chats keep working after an upgrade."""
+
+    draft: int
+    n: int
 
 
 class Idea(CallbackData, prefix="i"):

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
-from handlers.callbacks import Card, CardAction
+from handlers.callbacks import Card, CardAction, CardVariants
 from handlers.keyboard import Keyboard
 from handlers.render import escape, fill
 from handlers.replies import prompt_problem_text
@@ -121,7 +121,7 @@ def card_keyboard(
     for n in range(1, MAX_VARIANTS + 1):  # one tap: that many videos of the same request
         kb.button(
             text=f"✓ {n}" if n == variants else str(n),
-            callback_data=Card(action=CardAction.VARIANTS, draft=draft_id, n=n),
+            callback_data=CardVariants(draft=draft_id, n=n),
         )
     rows.append(MAX_VARIANTS)
     if prompt_sent:

@@ -12,6 +12,7 @@ from handlers.callbacks import (
     Again,
     Card,
     CardAction,
+    CardVariants,
     Gallery,
     GalleryAction,
     Menu,
@@ -397,7 +398,7 @@ async def test_nobody_cancels_another_users_job_from_a_forged_button(h):
 def variants(card_screen, n: int) -> str:
     """The card's "n variants" button."""
     draft = Card.unpack(card_screen.markup.inline_keyboard[0][0].callback_data).draft
-    return Card(action=CardAction.VARIANTS, draft=draft, n=n).pack()
+    return CardVariants(draft=draft, n=n).pack()
 
 
 async def test_four_variants_start_four_jobs_with_four_charges_in_one_go(h):

@@ -15,6 +15,7 @@ from handlers.callbacks import (
     Again,
     Card,
     CardAction,
+    CardVariants,
     Idea,
     PickModel,
     SetParam,
@@ -59,7 +60,8 @@ def setup() -> Router:
     # Commands and payments belong to other routers in every state: "/help" mid-wizard is
     # help, not a prompt, and a payment is recorded whatever screen the user is on.
     router.message.filter(~CommandOrPayment())
-    router.callback_query.filter(TappedAny(PickModel, SetParam, Step, Card, Idea, Again, StopJob))
+    taps = (PickModel, SetParam, Step, Card, CardVariants, Idea, Again, StopJob)
+    router.callback_query.filter(TappedAny(*taps))
     tap = router.callback_query.register
     tap(pick_model, Tapped(PickModel), StateFilter(Wizard.model))
     tap(outdated, Tapped(PickModel))
@@ -80,7 +82,7 @@ def setup() -> Router:
     tap(card_edit, Tapped(Card, CardAction.EDIT))
     tap(card_translation, Tapped(Card, CardAction.ORIGINAL, CardAction.TRANSLATE))
     tap(card_topup, Tapped(Card, CardAction.TOPUP))
-    tap(card_variants, Tapped(Card, CardAction.VARIANTS))
+    tap(card_variants, Tapped(CardVariants))
     tap(on_idea, Tapped(Idea))
     tap(again, Tapped(Again))
     tap(stop_job, Tapped(StopJob))

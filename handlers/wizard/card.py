@@ -11,6 +11,7 @@ from handlers.callbacks import (
     Again,
     Card,
     CardAction,
+    CardVariants,
     Idea,
 )
 from handlers.cards import Cards, draw
@@ -82,7 +83,7 @@ async def not_a_prompt(message: Message) -> None:
 
 
 async def _open_card(
-    callback: CallbackQuery, callback_data: Card, drafts: Drafts, user: User
+    callback: CallbackQuery, callback_data: Card | CardVariants, drafts: Drafts, user: User
 ) -> StoredDraft | None:
     """The user's own card while it is open; otherwise None, with the reason said."""
     stored = await drafts.get(callback_data.draft, user.id)
@@ -173,7 +174,7 @@ async def card_translation(
 
 
 async def card_variants(
-    callback: CallbackQuery, callback_data: Card, drafts: Drafts, cards: Cards, user: User
+    callback: CallbackQuery, callback_data: CardVariants, drafts: Drafts, cards: Cards, user: User
 ) -> None:
     """1 to 4 videos of the same request: the card redrawn with the total and the limit."""
     stored = await _open_card(callback, callback_data, drafts, user)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from handlers.callbacks import Card, CardAction
+from handlers.callbacks import Card, CardVariants
 from tests.e2e.conftest import BONUS, VEO_FAST, BotProcess, price
 from tests.e2e.flows import card_from_text
 
@@ -16,7 +16,7 @@ async def test_four_variants_are_charged_together_and_each_delivered_once(
 ):
     card = await card_from_text(telegram, 981, "a paper boat on a stream")
     draft = Card.unpack(card.button("Generate")).draft
-    pressed = telegram.press(981, card, Card(action=CardAction.VARIANTS, draft=draft, n=4).pack())
+    pressed = telegram.press(981, card, CardVariants(draft=draft, n=4).pack())
     await telegram.wait_answer(pressed)
     each = price(VEO_FAST)
     deadline = time.monotonic() + 20  # the card is redrawn in place after the tap's answer
