@@ -397,7 +397,8 @@ async def test_nobody_cancels_another_users_job_from_a_forged_button(h):
 
 def variants(card_screen, n: int) -> str:
     """The card's "n variants" button."""
-    draft = Card.unpack(card_screen.markup.inline_keyboard[0][0].callback_data).draft
+    buttons = [b.callback_data or "" for row in card_screen.markup.inline_keyboard for b in row]
+    draft = next(CardVariants.unpack(data).draft for data in buttons if data.startswith("cv:"))
     return CardVariants(draft=draft, n=n).pack()
 
 
