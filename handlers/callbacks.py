@@ -17,6 +17,7 @@ class MenuAction(StrEnum):
     BALANCE = "balance"
     HELP = "help"
     LANGUAGE = "lang"
+    SETTINGS = "set"
     HOME = "home"
 
 
@@ -87,6 +88,12 @@ class StopJob(CallbackData, prefix="x"):
 
 class Language(CallbackData, prefix="l"):
     code: str
+
+
+class Setting(CallbackData, prefix="st"):
+    """A switch on the Settings screen: "file" (each video also as a file) or "link"."""
+
+    name: str
 
 
 def model_slug(model_id: str) -> str:

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers import gallery, screens, wizard
-from handlers.callbacks import Language, Menu, MenuAction
+from handlers.callbacks import Language, Menu, MenuAction, Setting
 from handlers.filters import IsCommand, Tapped, TappedAny
 from handlers.payments import packages_keyboard
 from handlers.render import fill
@@ -76,6 +76,25 @@ async def cmd_language(message: Message) -> None:
     await message.answer(_("Choose your language:"), reply_markup=screens.language_menu())
 
 
+async def cmd_settings(message: Message, user: User) -> None:
+    text, markup = screens.settings_screen(user.language, user.send_file, user.send_link)
+    await message.answer(text, reply_markup=markup)
+
+
+async def toggle_setting(
+    callback: CallbackQuery, callback_data: Setting, users: Users, user: User
+) -> None:
+    """Original quality switches, remembered per user; new jobs take them."""
+    if callback_data.name not in ("file", "link"):
+        await outdated(callback)
+        return
+    send_file = user.send_file != (callback_data.name == "file")
+    send_link = user.send_link != (callback_data.name == "link")
+    await users.set_delivery(user.id, send_file=send_file, send_link=send_link)
+    await callback.answer(_("Saved. New videos follow it."))
+    await show(callback, *screens.settings_screen(user.language, send_file, send_link))
+
+
 async def cmd_cancel(message: Message, state: FSMContext, drafts: Drafts, user: User) -> None:
     if await state.get_state() is None:
         await message.answer(
@@ -126,6 +145,10 @@ async def menu(
         await show(callback, screens.help_text(), screens.home_button())
     elif action is MenuAction.LANGUAGE:
         await show(callback, _("Choose your language:"), screens.language_menu())
+    elif action is MenuAction.SETTINGS:
+        await show(
+            callback, *screens.settings_screen(user.language, user.send_file, user.send_link)
+        )
     else:
         await state.clear()
         name = callback.from_user.first_name
@@ -158,14 +181,16 @@ async def ignore_tap(callback: CallbackQuery) -> None:
 def setup_commands() -> Router:
     router = Router(name="commands")
     router.message.filter(IsCommand())
-    router.callback_query.filter(TappedAny(Language, Menu))
+    router.callback_query.filter(TappedAny(Language, Menu, Setting))
     router.message.register(cmd_start, CommandStart())
     router.message.register(cmd_help, Command("help"))
     router.message.register(cmd_balance, Command("balance"))
     router.message.register(cmd_language, Command("language"))
+    router.message.register(cmd_settings, Command("settings"))
     router.message.register(cmd_cancel, Command("cancel"))
     router.message.register(gallery.cmd_gallery, Command("gallery"))
     router.callback_query.register(set_language, Tapped(Language))
+    router.callback_query.register(toggle_setting, Tapped(Setting))
     router.callback_query.register(menu, Tapped(Menu))
     return router
 

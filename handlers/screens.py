@@ -18,6 +18,7 @@ from handlers.callbacks import (
     MenuAction,
     PickModel,
     SetParam,
+    Setting,
     Step,
     StepAction,
     StopJob,
@@ -95,8 +96,41 @@ def main_menu() -> InlineKeyboardMarkup:
     kb.button(text=_("📁 My videos"), callback_data=Menu(action=MenuAction.VIDEOS))
     kb.button(text=_("💰 Balance"), callback_data=Menu(action=MenuAction.BALANCE))
     kb.button(text=_("❓ Help"), callback_data=Menu(action=MenuAction.HELP))
-    kb.adjust(2, 2, 1)
+    kb.button(text=_("⚙️ Settings"), callback_data=Menu(action=MenuAction.SETTINGS))
+    kb.adjust(2, 2, 2)
     return kb.as_markup()
+
+
+def settings_screen(
+    language: str, send_file: bool, send_link: bool
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The language and original quality: each video also as a file, and/or its link."""
+    on, off = _("on"), _("off")
+    text = "\n".join(
+        [
+            _("⚙️ <b>Settings</b>"),
+            _("Language: English") if language == "en" else _("Language: Russian"),
+            _("📎 Each video also as a file (original quality, not recompressed): {state}").format(
+                state=on if send_file else off
+            ),
+            _("🔗 Each video's link too: {state}").format(state=on if send_link else off),
+            "",
+            _("A file over Telegram's limit for bots (50 MB) comes as its link instead."),
+        ]
+    )
+    kb = Keyboard()
+    kb.button(text=_("🌐 Language"), callback_data=Menu(action=MenuAction.LANGUAGE))
+    kb.button(
+        text=_("📎 As a file: {state}").format(state=on if send_file else off),
+        callback_data=Setting(name="file"),
+    )
+    kb.button(
+        text=_("🔗 The link: {state}").format(state=on if send_link else off),
+        callback_data=Setting(name="link"),
+    )
+    kb.button(text=_("🏠 Menu"), callback_data=Menu(action=MenuAction.HOME))
+    kb.adjust(1)
+    return text, kb.as_markup()
 
 
 def home_button() -> InlineKeyboardMarkup:

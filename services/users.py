@@ -31,6 +31,8 @@ class User:
     created_at: str
     seen_at: str
     translate_prompts: bool = True
+    send_file: bool = False  # each video also as a file (original quality)
+    send_link: bool = False  # and/or its link
 
     @classmethod
     def from_row(cls, row: Row) -> User:
@@ -42,10 +44,14 @@ class User:
             created_at=row["created_at"],
             seen_at=row["seen_at"],
             translate_prompts=bool(row["translate_prompts"]),
+            send_file=bool(row["send_file"]),
+            send_link=bool(row["send_link"]),
         )
 
 
-_COLUMNS = "id, username, language, balance, created_at, seen_at, translate_prompts"
+_COLUMNS = (
+    "id, username, language, balance, created_at, seen_at, translate_prompts, send_file, send_link"
+)
 
 
 def _iso(timestamp: float) -> str:
@@ -140,6 +146,15 @@ class Users:
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE users SET translate_prompts = ? WHERE id = ?", (int(translate), user_id)
+            )
+        self._known.pop(user_id, None)
+
+    async def set_delivery(self, user_id: int, *, send_file: bool, send_link: bool) -> None:
+        """Original quality: each video also as a file, and/or its link."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET send_file = ?, send_link = ? WHERE id = ?",
+                (int(send_file), int(send_link), user_id),
             )
         self._known.pop(user_id, None)
 

@@ -246,22 +246,9 @@ class TelegramMessenger:
         fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
         path = Path(name)
         try:
-            with os.fdopen(fd, "wb") as out:
-                async with self.http.stream("GET", job.video_url) as response:
-                    if response.status_code in (403, 404, 410):
-                        raise VideoUnavailable(
-                            f"the video URL answered HTTP {response.status_code}"
-                        )
-                    response.raise_for_status()  # 5xx: the runner tries again later
-                    declared = int(response.headers.get("content-length") or 0)
-                    if declared > self.upload_limit:
-                        return await self._send_link(job, lang, still_mine, too_large=True)
-                    size = 0
-                    async for chunk in response.aiter_bytes(256 * 1024):
-                        size += len(chunk)
-                        if size > self.upload_limit:
-                            return await self._send_link(job, lang, still_mine, too_large=True)
-                        out.write(chunk)
+            size = await self._download(job.video_url, fd)
+            if size is None:
+                return await self._send_link(job, lang, still_mine, too_large=True)
             file = FSInputFile(path, filename=f"video-{job.id}.mp4")
             timeout = max(60, size // MB * 5)
             try:
@@ -278,6 +265,25 @@ class TelegramMessenger:
             path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local temp file
         await self._remove_progress(job)
         return Delivery("video", _file_id(message))
+
+    async def _download(self, url: str, fd: int) -> int | None:
+        """The video into the open temporary file `fd`: its size, or None past the upload
+        limit (nothing more is read). Raises VideoUnavailable when the URL is gone, and on
+        other HTTP errors (the runner tries again later)."""
+        with os.fdopen(fd, "wb") as out:
+            async with self.http.stream("GET", url) as response:
+                if response.status_code in (403, 404, 410):
+                    raise VideoUnavailable(f"the video URL answered HTTP {response.status_code}")
+                response.raise_for_status()
+                if int(response.headers.get("content-length") or 0) > self.upload_limit:
+                    return None
+                size = 0
+                async for chunk in response.aiter_bytes(256 * 1024):
+                    size += len(chunk)
+                    if size > self.upload_limit:
+                        return None
+                    out.write(chunk)
+        return size
 
     async def give_up(self, job: Job, still_mine: StillMine = always_mine) -> Delivery:
         """The video could not be sent after every attempt: its link, and where to find it."""
@@ -314,6 +320,60 @@ class TelegramMessenger:
             raise
         await self._remove_progress(job)
         return Delivery("link")
+
+    # --- original quality ---------------------------------------------------------------------
+
+    async def send_extras(self, job: Job) -> None:
+        """The file (sendDocument: Telegram's clients do not recompress it) and/or the link.
+        A file over the upload limit goes as its link, with a word why."""
+        assert job.video_url is not None
+        wanted = set((job.extras or "").split(","))
+        lang = await self._lang(job.user_id)
+        too_large = "file" in wanted and not await self._send_file(job, lang)
+        if "link" not in wanted and not too_large:
+            return
+        with self.i18n.context(), self.i18n.use_locale(lang):
+            if too_large:
+                text = fill(
+                    _(
+                        "📎 The original file is over {limit} MB, more than a bot may send "
+                        "here. Download it: {url}"
+                    ),
+                    limit=max(1, self.upload_limit // MB),
+                    url=job.video_url,
+                )
+            else:
+                text = fill(_("🔗 The original file: {url}"), url=job.video_url)
+            text += "\n" + _("The link works for a limited time; the video stays in /gallery.")
+        await self.budget.take()
+        with preclaimed():
+            await self.bot.send_message(job.chat_id, text)
+
+    async def _send_file(self, job: Job, lang: str) -> bool:
+        """Upload the video as a document; False when it is over the upload limit."""
+        assert job.video_url is not None
+        fd, name = tempfile.mkstemp(prefix=f"job{job.id}-file-", suffix=".mp4")
+        path = Path(name)
+        try:
+            size = await self._download(job.video_url, fd)
+            if size is None:
+                return False
+            with self.i18n.context(), self.i18n.use_locale(lang):
+                caption = fill(
+                    _("📎 {name}, the original file"), name=self.catalog.name_of(job.model_id)
+                )
+            await self.budget.take()
+            with preclaimed():
+                await self.bot.send_document(
+                    job.chat_id,
+                    FSInputFile(path, filename=f"video-{job.id}.mp4"),
+                    caption=caption,
+                    disable_content_type_detection=True,
+                    request_timeout=max(60, size // MB * 5),
+                )
+            return True
+        finally:
+            path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local temp file
 
     # --- failures and admins ------------------------------------------------------------------
 

@@ -83,6 +83,9 @@ class BotMessage:
                 "height": 720,
                 "duration": 8,
             }
+        elif self.kind == "document":
+            message["caption"] = self.text
+            message["document"] = {"file_id": self.file_id, "file_unique_id": f"u{self.file_id}"}
         else:
             message["text"] = self.text or "…"
         if self.markup:
@@ -132,6 +135,7 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None
         self.routes: dict[str, str] = {}  # "https://bot.test" -> "http://127.0.0.1:port"
         self.webhook_posts: list[tuple[int, int]] = []  # (update_id, HTTP status or 0)
+        self.documents: list[tuple[int, int]] = []  # (chat, bytes) of each document sent
         # Whom to trust when a route is HTTPS (a real TLS terminator in front of the bot)
         self.tls: ssl.SSLContext | None = None
         self.webhook_retry = 0.2  # seconds before an unanswered update is sent again
@@ -550,6 +554,28 @@ class FakeTelegram:
         file_id = video if video in self.files else f"video{next(self._ids)}"
         self.files[file_id] = data if self.keep_files else data[:64]
         return self._ok(self._new_message(chat, "video", params, file_id=file_id).as_json())
+
+    async def _m_sendDocument(
+        self, params: dict[str, Any], files: dict[str, bytes]
+    ) -> web.Response:
+        """As Telegram: an upload up to upload_limit; by URL only PDF and ZIP files (so a video
+        must be uploaded); a known file_id."""
+        chat = int(params["chat_id"])
+        document = str(params.get("document", ""))
+        if document.startswith("attach://"):
+            data = files.get(document.removeprefix("attach://"), b"")
+            if len(data) > self.upload_limit:
+                return self._error(413, "Request Entity Too Large")
+        elif document.startswith(("http://", "https://")):
+            return self._error(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        elif document in self.files:
+            data = self.files[document]
+        else:
+            return self._error(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        file_id = document if document in self.files else f"document{next(self._ids)}"
+        self.files[file_id] = data if self.keep_files else data[:64]
+        self.documents.append((chat, len(data)))
+        return self._ok(self._new_message(chat, "document", params, file_id=file_id).as_json())
 
     async def _fetch(self, url: str) -> bytes | None:
         assert self._http is not None

@@ -95,7 +95,7 @@ async def test_start_greets_with_balance_and_menu(h, language):
     words = WORDS["en" if language == "en" else "ru"]
     assert "75" in user.last_text()
     labels = [t for t, _ in user.buttons()]
-    assert any(words["t2v"] in label for label in labels) and len(labels) == 5
+    assert any(words["t2v"] in label for label in labels) and len(labels) == 6
 
 
 async def test_language_switch_is_remembered(h):
@@ -692,3 +692,47 @@ async def test_the_short_model_list_keeps_the_users_last_model(h):
     await h.send("/start")
     await h.tap("Image to video")  # remembered per mode
     assert not any(t.startswith("Kling") for t, _ in h.buttons())
+
+
+# --- settings: original quality ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_settings_switch_original_quality_and_new_jobs_take_it(h, language):
+    user = in_lang(h, language)
+    await user.give(1000)
+    await user.send("/start")
+    await user.tap({"en": "⚙️ Settings", "ru": "⚙️ Настройки"}[language])
+    screen = user.screen()
+    assert {
+        "en": "📎 Each video also as a file (original quality, not recompressed): off",
+        "ru": "📎 Каждое видео ещё и файлом (исходное качество, без пересжатия): выкл",
+    }[language] in screen.text
+    toast = await user.tap({"en": "📎 As a file: off", "ru": "📎 Файлом: выкл"}[language], screen)
+    assert (
+        toast
+        == {
+            "en": "Saved. New videos follow it.",
+            "ru": "Сохранено. Так будут приходить новые видео.",
+        }[language]
+    )
+    screen = user.screen()
+    assert {"en": "📎 As a file: on", "ru": "📎 Файлом: вкл"}[language] in [
+        t for t, _ in user.buttons(screen)
+    ]
+    await user.tap({"en": "🔗 The link: off", "ru": "🔗 Ссылка: выкл"}[language], screen)
+    stored = await h.services.users.get(user.user_id)
+    assert stored.send_file and stored.send_link
+    await user.send("/settings")  # the command shows the same screen, as saved
+    assert {"en": "🔗 Each video's link too: on", "ru": "🔗 Ещё и ссылка на каждое видео: вкл"}[
+        language
+    ] in user.last_text()
+    job = await h.services.jobs.create(
+        Draft(user.user_id, user.user_id, Mode.T2V, VEO_FAST.id, {}, "a harbour at night")
+    )
+    assert job.extras == "file,link"
+    await user.tap({"en": "📎 As a file: on", "ru": "📎 Файлом: вкл"}[language], user.screen())
+    later = await h.services.jobs.create(
+        Draft(user.user_id, user.user_id, Mode.T2V, VEO_FAST.id, {}, "a harbour at dawn")
+    )
+    assert later.extras == "link" and (await h.services.jobs.get(job.id)).extras == "file,link"

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import respx
 from aiogram import Bot
-from aiogram.methods import DeleteMessage, EditMessageText, SendMessage, SendVideo
+from aiogram.methods import DeleteMessage, EditMessageText, SendDocument, SendMessage, SendVideo
 from aiogram.types import FSInputFile
 
 from bot.telegram_retry import RetryMiddleware
@@ -1196,3 +1196,55 @@ async def test_nobody_cancels_another_users_job(world):
     assert result.outcome is CancelOutcome.NOT_FOUND
     assert (await world.job(job.id)).status is Status.QUEUED
     assert await world.balance() == 500 - job.tokens
+
+
+# --- original quality: the file and the link after the video ------------------------------------
+
+
+async def delivered_with(world, *, send_file: bool, send_link: bool) -> Job:
+    await world.users.set_delivery(USER, send_file=send_file, send_link=send_link)
+    job = await world.create()
+    runner = world.runner()
+    await run(runner)
+    world.clock.advance(10)
+    world.fake.finish(job.task_uuid)
+    await run(runner, steps=2)
+    job = await world.job(job.id)
+    assert job.status is Status.DELIVERED and job.delivered_as == "video"
+    return job
+
+
+async def test_original_quality_sends_the_file_and_the_link_once_after_the_video(world):
+    job = await delivered_with(world, send_file=True, send_link=True)
+    assert job.extras == "file,link" and job.extras_at is not None
+    assert len(world.session.sent(SendVideo)) == 1
+    [document] = world.session.sent(SendDocument)
+    assert document.chat_id == USER and document.disable_content_type_detection is True
+    assert isinstance(document.document, FSInputFile)
+    assert document.document.filename == f"video-{job.id}.mp4"
+    assert document.caption == "📎 Veo 3.1 Fast, the original file"
+    [link] = [m for m in world.session.sent(SendMessage) if "original file" in m.text]
+    assert f"🔗 The original file: {job.video_url}" in link.text and link.chat_id == USER
+    sends = [r for r in world.session.requests if isinstance(r, SendVideo | SendDocument)]
+    sends += [r for r in world.session.requests if r is link]
+    order = sorted(sends, key=world.session.requests.index)
+    assert [type(r).__name__ for r in order] == ["SendVideo", "SendDocument", "SendMessage"]
+    await run(world.runner(), steps=2)
+    assert len(world.session.sent(SendDocument)) == 1  # once, whatever runs next
+    assert not list(Path(tempfile.gettempdir()).glob(f"job{job.id}-file-*"))  # cleaned up
+
+
+async def test_without_the_setting_only_the_video_comes(world):
+    job = await delivered_with(world, send_file=False, send_link=False)
+    assert job.extras is None
+    assert world.session.sent(SendDocument) == []
+    assert [m for m in world.session.sent(SendMessage) if "original file" in m.text] == []
+
+
+async def test_a_file_over_the_upload_limit_comes_as_its_link(world):
+    world.messenger.upload_limit = len(VIDEO_BYTES) - 1  # a bot's 50 MB, scaled down
+    job = await delivered_with(world, send_file=True, send_link=False)
+    assert world.session.sent(SendDocument) == []
+    [link] = [m for m in world.session.sent(SendMessage) if "original file" in m.text]
+    assert "more than a bot may send here. Download it:" in link.text
+    assert job.video_url in link.text

@@ -72,6 +72,8 @@ class Job:
     group_id: int | None = None  # variants of one card: the id of the group's first job
     variant: int = 1  # its place in the group
     variants: int = 1  # the group's size
+    extras: str | None = None  # sent after the video: "file", "link" or "file,link"
+    extras_at: float | None = None  # when they were taken (at most once)
 
     @property
     def user_prompt(self) -> str:
@@ -122,6 +124,8 @@ class Job:
             group_id=row["group_id"],
             variant=row["variant"],
             variants=row["variants"],
+            extras=row["extras"],
+            extras_at=row["extras_at"],
         )
 
 

@@ -179,11 +179,18 @@ class JobService:
             raise TooManyActiveJobs(self.max_active_per_user)
         now = self.clock()
         group_id, variant, variants = group or (None, 1, 1)
+        wants = await tx.fetchone(
+            "SELECT send_file, send_link FROM users WHERE id = ?", (draft.user_id,)
+        )
+        extras = ",".join(
+            name for name, on in (("file", wants and wants["send_file"]),
+                                  ("link", wants and wants["send_link"])) if on
+        ) or None  # fmt: skip
         job_id = await tx.insert(
             "INSERT INTO jobs (user_id, chat_id, mode, model_id, params, prompt, task_uuid,"
             " image_uuid, tokens, progress_message_id, prompt_original, created_at, updated_at,"
-            " callback_token, group_id, variant, variants)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " callback_token, group_id, variant, variants, extras)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 draft.user_id,
                 draft.chat_id,
@@ -202,6 +209,7 @@ class JobService:
                 group_id,
                 variant,
                 variants,
+                extras,
             ),
         )
         await self.billing.charge_for_job(draft.user_id, job_id, params.price, tx=tx)
@@ -498,6 +506,17 @@ class JobService:
                 (now, now, job.id, owner),
             )
         return changed > 0
+
+    async def take_extras(self, job_id: int) -> bool:
+        """The file and/or link after a delivered video: true for the one caller that is to send
+        them (written first, so they go at most once, even across replicas)."""
+        async with self.db.transaction() as tx:
+            taken = await tx.execute(
+                "UPDATE jobs SET extras_at = ? WHERE id = ? AND extras IS NOT NULL"
+                " AND extras_at IS NULL AND status = 'delivered' AND delivered_as = 'video'",
+                (self.clock(), job_id),
+            )
+        return taken > 0
 
     async def forget_image(self, job_id: int) -> None:
         async with self.db.transaction() as tx:

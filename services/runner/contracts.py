@@ -52,6 +52,10 @@ class Messenger(Protocol):
     async def tell_failed(self, job: Job) -> None:
         """Tell the user, in plain words, that the job failed and the tokens are back."""
 
+    async def send_extras(self, job: Job) -> None:
+        """After the video: the file (original quality) and/or its link, as the user's settings
+        asked when the job was made. Best effort, sent once: failures are logged, not retried."""
+
     async def alert_admins(self, text: str) -> None: ...
 
 

@@ -70,6 +70,11 @@ class Courier:
             job, Status.DELIVERED, file_id=delivery.file_id, delivered_as=delivery.delivered_as
         )
         log.info("job %d delivered as %s", job.id, delivery.delivered_as)
+        if job.extras and await self.jobs.take_extras(job.id):
+            try:
+                await self.messenger.send_extras(job)
+            except Exception as exc:  # noqa: BLE001 - the video is there; extras are a bonus
+                log.warning("job %d: the file or link after the video failed: %r", job.id, exc)
 
     async def _give_up(self, job: Job, attempts: int) -> Delivery | None:
         """The link instead of the video. While even a message cannot be sent, a few more tries
