@@ -75,7 +75,7 @@ def group_state(members: list[Job], now: float) -> str:
     return _("{ready} of {total} ready, the rest refunded").format(ready=ready, total=len(members))
 
 
-def group_line(members: list[Job], catalog: Catalog, now: float) -> str:
+def group_line(members: list[Job], catalog: Catalog, now: float) -> Markup:
     head = members[0]
     date = datetime.fromtimestamp(head.created_at, UTC).strftime("%d.%m.%Y")
     length = f" · {screens.seconds(head.duration)}" if head.duration else ""
@@ -204,7 +204,7 @@ async def on_group(
         return
     await callback.answer()
     now = time.time()
-    lines = [_("🎞 <b>Variants of #{id}</b>").format(id=members[0].id)]
+    lines = [fill(_("🎞 <b>Variants of #{id}</b>"), id=members[0].id)]
     kb = Keyboard()
     for job in members:
         which = screens.variant_of(job.variant, job.variants)
@@ -218,8 +218,10 @@ async def on_group(
         callback_data=Gallery(action=GalleryAction.PAGE, page=callback_data.page),
     )
     kb.adjust(*([2] * (len(members) // 2)), *([1] if len(members) % 2 else []), 1)
-    head_line = group_line(members, catalog, now)
-    await show_page_text(callback, head_line + "\n\n" + "\n".join(lines), kb.as_markup())
+    text = fill(
+        "{head}\n\n{lines}", head=group_line(members, catalog, now), lines=Markup("\n").join(lines)
+    )
+    await show_page_text(callback, text, kb.as_markup())
 
 
 async def show_page_text(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:

@@ -435,7 +435,8 @@ async def test_four_variants_start_four_jobs_with_four_charges_in_one_go(h):
     group = Gallery(action=GalleryAction.GROUP, job=made[0].id).pack()
     await h.tap(f"▶ #{made[0].id} ×4", page)
     listing = h.screen()
-    assert "Variants of #" in listing.text and listing.text.count("of 4: generating") == 4
+    assert f"🎞 <b>Variants of #{made[0].id}</b>" in listing.text and "&lt;" not in listing.text
+    assert listing.text.count("of 4: generating") == 4
     assert [t for t, _ in h.buttons(listing)][:4] == [f"▶ {n} of 4" for n in range(1, 5)]
     thief = h.as_user(4002)
     await thief.give(10)
