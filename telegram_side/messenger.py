@@ -8,11 +8,12 @@ and a global budget so many jobs in flight stay under Telegram's ~30 messages/s.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -242,11 +243,7 @@ class TelegramMessenger:
         markup: InlineKeyboardMarkup,
         still_mine: StillMine,
     ) -> Delivery:
-        assert job.video_url is not None
-        fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
-        path = Path(name)
-        try:
-            size = await self._download(job.video_url, fd)
+        async with self._local_copy(job) as (path, size):
             if size is None:
                 return await self._send_link(job, lang, still_mine, too_large=True)
             file = FSInputFile(path, filename=f"video-{job.id}.mp4")
@@ -261,10 +258,20 @@ class TelegramMessenger:
                 if unreachable(exc):
                     return Delivery("blocked")
                 raise
-        finally:
-            path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local temp file
         await self._remove_progress(job)
         return Delivery("video", _file_id(message))
+
+    @contextlib.asynccontextmanager
+    async def _local_copy(self, job: Job) -> AsyncIterator[tuple[Path, int | None]]:
+        """The job's video in a temporary file, removed afterwards: (its path, its size, or
+        None past the upload limit)."""
+        assert job.video_url is not None
+        fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
+        path = Path(name)
+        try:
+            yield path, await self._download(job.video_url, fd)
+        finally:
+            path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local temp file
 
     async def _download(self, url: str, fd: int) -> int | None:
         """The video into the open temporary file `fd`: its size, or None past the upload
@@ -351,11 +358,7 @@ class TelegramMessenger:
 
     async def _send_file(self, job: Job, lang: str) -> bool:
         """Upload the video as a document; False when it is over the upload limit."""
-        assert job.video_url is not None
-        fd, name = tempfile.mkstemp(prefix=f"job{job.id}-file-", suffix=".mp4")
-        path = Path(name)
-        try:
-            size = await self._download(job.video_url, fd)
+        async with self._local_copy(job) as (path, size):
             if size is None:
                 return False
             with self.i18n.context(), self.i18n.use_locale(lang):
@@ -372,8 +375,6 @@ class TelegramMessenger:
                     request_timeout=max(60, size // MB * 5),
                 )
             return True
-        finally:
-            path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local temp file
 
     # --- failures and admins ------------------------------------------------------------------
 

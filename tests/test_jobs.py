@@ -1231,7 +1231,7 @@ async def test_original_quality_sends_the_file_and_the_link_once_after_the_video
     assert [type(r).__name__ for r in order] == ["SendVideo", "SendDocument", "SendMessage"]
     await run(world.runner(), steps=2)
     assert len(world.session.sent(SendDocument)) == 1  # once, whatever runs next
-    assert not list(Path(tempfile.gettempdir()).glob(f"job{job.id}-file-*"))  # cleaned up
+    assert not list(Path(tempfile.gettempdir()).glob(f"job{job.id}-*"))  # cleaned up
 
 
 async def test_without_the_setting_only_the_video_comes(world):
