@@ -558,7 +558,7 @@ class FakeTelegram:
     async def _m_sendDocument(
         self, params: dict[str, Any], files: dict[str, bytes]
     ) -> web.Response:
-        """As Telegram: an upload up to upload_limit; by URL only PDF and ZIP files (so a video
+        """As Telegram: an upload up to upload_limit; by URL only GIF, PDF and ZIP files (so a video
         must be uploaded); a known file_id."""
         chat = int(params["chat_id"])
         document = str(params.get("document", ""))

@@ -172,7 +172,7 @@ class JobService:
         group: tuple[int | None, int, int] | None = None,  # (group_id, variant, variants)
     ) -> Job:
         active = await tx.fetchval(
-            "SELECT count(*) FROM jobs WHERE user_id = ? AND status IN (?, ?, ?, ?)",
+            _ACTIVE_COUNT,
             (draft.user_id, *ACTIVE),
         )
         if active >= self.max_active_per_user:
@@ -225,7 +225,7 @@ class JobService:
     async def active_count(self, user_id: int) -> int:
         """The user's jobs in progress (what the per-user limit counts)."""
         value = await self.db.fetchval(
-            "SELECT count(*) FROM jobs WHERE user_id = ? AND status IN (?, ?, ?, ?)",
+            _ACTIVE_COUNT,
             (user_id, *ACTIVE),
         )
         return int(value or 0)
@@ -543,47 +543,9 @@ class JobService:
         async with self.db.transaction() as tx:
             return bool(await tx.execute("DELETE FROM flags WHERE name = ?", (PAUSE_FLAG,)))
 
-    # --- a provider failing: models withdrawn for a while, for the whole fleet -----------------
 
-    async def provider_failures_in_a_row(self, model_id: str, limit: int, window: float) -> int:
-        """How many of the model's last outcomes at Runware (created within `window` seconds)
-        were provider failures, counted back from the newest until a finished video. Counted
-        from the jobs themselves, so failures seen by different replicas add up."""
-        rows = await self.db.fetchall(
-            "SELECT ready_at, error_class FROM jobs WHERE model_id = ? AND created_at > ?"
-            " AND (ready_at IS NOT NULL OR error_class = 'upstream')"
-            " ORDER BY coalesce(ready_at, finished_at) DESC, id DESC LIMIT ?",
-            (model_id, self.clock() - window, limit),
-        )
-        count = 0
-        for row in rows:
-            if row["ready_at"] is not None:
-                break
-            count += 1
-        return count
-
-    async def suspend_model(self, model_id: str, until: float, reason: str) -> bool:
-        """Withdraw the model until `until`. True for the one caller that withdrew it; False
-        while it is already withdrawn (by this replica or another)."""
-        now = self.clock()
-        async with self.db.transaction() as tx:
-            written = await tx.execute(
-                "INSERT INTO model_suspensions (model_id, until, reason, since) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (model_id) DO UPDATE SET until = excluded.until,"
-                " reason = excluded.reason, since = excluded.since"
-                " WHERE model_suspensions.until <= excluded.since",
-                (model_id, until, reason, now),
-            )
-        return written > 0
-
-    async def suspended_models(self) -> dict[str, tuple[float, str]]:
-        """Models withdrawn now: model id -> (until, why)."""
-        rows = await self.db.fetchall(
-            "SELECT model_id, until, reason FROM model_suspensions WHERE until > ?",
-            (self.clock(),),
-        )
-        return {row["model_id"]: (row["until"], row["reason"]) for row in rows}
-
+# What the per-user limit counts: the user's jobs in progress.
+_ACTIVE_COUNT = "SELECT count(*) FROM jobs WHERE user_id = ? AND status IN (?, ?, ?, ?)"
 
 # A gallery entry: a single video, or the first visible job of a card's variants.
 _LISTED = (

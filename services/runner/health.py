@@ -12,6 +12,7 @@ from services.catalog import Catalog
 from services.catalog_check import CatalogChecker
 from services.duties import Duties
 from services.jobs import Clock, Job, JobService
+from services.jobs.suspensions import ModelSuspensions
 from services.runner.contracts import ACCOUNT_ERRORS, PROVIDER_PAUSE, Messenger, RunnerOptions
 from services.runware import ErrorClass, RunwareClient, RunwareError, RunwareFailure
 
@@ -46,6 +47,7 @@ class ProviderHealth:
         self.clock = clock
         self._next_probe = 0.0
         self._next_refresh = 0.0
+        self.suspensions = ModelSuspensions(jobs.db, clock)
 
     async def job_failed(self, job: Job, exc: RunwareFailure) -> None:
         """A job Runware refused or failed (already refunded): what it says about the account,
@@ -86,12 +88,13 @@ class ProviderHealth:
             return
         live = self.catalog.live
         streak = self.options.upstream_streak
-        count = await self.jobs.provider_failures_in_a_row(job.model_id, streak, STREAK_WINDOW)
+        suspensions = self.suspensions
+        count = await suspensions.provider_failures_in_a_row(job.model_id, streak, STREAK_WINDOW)
         if count < streak or live.is_suspended(job.model_id):
             return
         until = self.clock() + self.options.upstream_pause
         why = f"{error.code}: {error.message}"[:200]
-        first = await self.jobs.suspend_model(job.model_id, until, why)
+        first = await self.suspensions.suspend_model(job.model_id, until, why)
         await self.refresh_suspensions(force=True)
         if not first:
             return  # another replica withdrew it a moment ago and told the admins
@@ -111,7 +114,7 @@ class ProviderHealth:
         if not force and now < self._next_refresh:
             return
         self._next_refresh = now + SUSPENSIONS_REFRESH
-        self.catalog.live.replace_suspended(await self.jobs.suspended_models())
+        self.catalog.live.replace_suspended(await self.suspensions.suspended_models())
 
     async def probe(self) -> None:
         """While paused for our account, ask Runware for the account's balance: generation
