@@ -71,6 +71,49 @@ class CardVariants(CallbackData, prefix="cv"):
     n: int
 
 
+class AdvancedAction(StrEnum):
+    OPEN = "o"  # the Advanced screen of a card
+    SEED = "s"  # type a seed
+    RANDOM = "r"  # no fixed seed
+    NEGATIVE = "n"  # type what to avoid
+    NO_NEGATIVE = "nx"
+    LAST = "l"  # send a last frame
+    NO_LAST = "lx"
+    SWITCH = "w"  # a prompt-enhancement switch (`key`)
+    BACK = "b"  # back to the card
+
+
+class Advanced(CallbackData, prefix="ad"):
+    """The Advanced screen of a card. A class of its own, like CardVariants."""
+
+    action: AdvancedAction
+    draft: int
+    key: str = ""  # the switch's option key
+
+
+class SameSeed(CallbackData, prefix="ss"):
+    """ "Same seed, new prompt" on a delivered video."""
+
+    job: int
+
+
+class CompareAction(StrEnum):
+    START = "go"  # from the model list: tick 2-3 models
+    TICK = "t"  # `value`: a model's slug
+    DONE = "ok"  # ticks done: what they share
+    DURATION = "d"  # `value`: seconds
+    ASPECT = "a"  # `value`: 16x9
+    NEXT = "n"  # shared parameters done: the photo or the prompt
+    BACK = "b"  # back to the ticks
+
+
+class Compare(CallbackData, prefix="cm"):
+    """Models side by side: the same request on 2-3 models, one card."""
+
+    action: CompareAction
+    value: str = ""
+
+
 class Idea(CallbackData, prefix="i"):
     category: str
     n: int = -1  # -1: show the category's examples; else take example n

@@ -11,22 +11,24 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
-from handlers.callbacks import Card, CardAction, CardVariants
+from handlers.callbacks import Advanced, AdvancedAction, Card, CardAction, CardVariants
 from handlers.keyboard import Keyboard
 from handlers.render import escape, fill
 from handlers.replies import prompt_problem_text
-from handlers.screens import mode_name, param_lines, tokens
+from handlers.screens import PARAM_NAMES, mode_name, param_lines, seconds, tokens, value_label
 from handlers.states import Wizard, WizardData, save
 from handlers.texts import TEXT_LIMIT, cut, utf16_len
 from handlers.ui import Event, show
 from services.cards import CardRequest, CardService, CardView
-from services.catalog import Problem
+from services.catalog import Problem, ValidParams, VideoModel
 from services.drafts import MAX_VARIANTS, StoredDraft
 from services.users import User
 
 
 def draw(view: CardView) -> tuple[str, InlineKeyboardMarkup]:
     """The card: model, parameters, photo, prompt (and the English text sent), price, buttons."""
+    if view.entries:
+        return draw_compare(view)
     draft, valid = view.draft, view.valid
     lines = [
         _("<b>Check and confirm</b>"),
@@ -35,6 +37,7 @@ def draw(view: CardView) -> tuple[str, InlineKeyboardMarkup]:
     ]
     if draft.image_id is not None or draft.image_uuid is not None:
         lines.append(_("Image: your photo"))
+    lines += advanced_lines(valid, draft.has_last_frame)
     lines.append(
         _("🎞 Variants: {n} (videos of this request, 1 to {most})").format(
             n=draft.variants, most=MAX_VARIANTS
@@ -57,8 +60,70 @@ def draw(view: CardView) -> tuple[str, InlineKeyboardMarkup]:
         view.can_translate,
         variants=draft.variants,
         startable=not over_limit,
+        advanced=view.offer is not None,
     )
     return f"{head}\n{body}\n{price_line}", markup
+
+
+def advanced_lines(valid: ValidParams, last_frame: bool) -> list[str]:
+    """The advanced options set on a card (nothing when none is)."""
+    lines = []
+    if valid.seed is not None:
+        lines.append(_("🎲 Seed: {seed}").format(seed=valid.seed))
+    if valid.negative is not None:
+        lines.append(fill(_("🚫 Avoid: {text}"), text=cut(valid.negative, 300)))
+    if last_frame:
+        lines.append(_("🖼 Last frame: your photo"))
+    return lines
+
+
+def draw_compare(view: CardView) -> tuple[str, InlineKeyboardMarkup]:
+    """A side-by-side card: each model with its own parameters and price, the total, buttons."""
+    draft = view.draft
+    lines = [
+        _("<b>Check and confirm</b>"),
+        fill(_("⚖️ <b>Models side by side</b> · {mode}"), mode=mode_name(draft.mode)),
+        *entry_lines(view.entries),
+    ]
+    if draft.image_id is not None or draft.image_uuid is not None:
+        lines.append(_("Image: your photo"))
+    head = "\n".join(lines)
+    price_line = card_price_line(view.total, view.balance)
+    over_limit = view.room is not None and view.count > view.room
+    if over_limit:
+        price_line += "\n" + limit_line(view.limit, view.active, compare=True)
+    prompts = 2 if draft.prompt_sent else 1
+    room = (TEXT_LIMIT - utf16_len(head) - utf16_len(price_line) - 200) // prompts
+    body = card_prompt_lines(draft.prompt, draft.prompt_sent, draft.translation, room)
+    markup = card_keyboard(
+        draft.id,
+        view.balance >= view.total,
+        draft.prompt_sent,
+        view.can_translate,
+        variants=view.count,
+        startable=not over_limit,
+        compare=True,
+    )
+    return f"{head}\n{body}\n{price_line}", markup
+
+
+def entry_lines(entries: tuple[tuple[VideoModel, ValidParams], ...]) -> list[str]:
+    """ "1. Veo 3.1 Fast: 8 s · 16:9 · 720p · Sound: on — 360 tokens", one line a model."""
+    lines: list[str] = []
+    for n, (model, valid) in enumerate(entries, 1):
+        parts = [seconds(valid.duration)]
+        parts += [x for x in (valid.aspect, valid.resolution) if x is not None]
+        parts += [f"{PARAM_NAMES.get(k, k)}: {value_label(k, v)}" for k, v in valid.options.items()]
+        lines.append(
+            fill(
+                "{n}. <b>{name}</b>: {params} — {price}",
+                n=n,
+                name=model.name,
+                params=" · ".join(parts),
+                price=tokens(valid.price),
+            )
+        )
+    return lines
 
 
 def card_price_line(total: int, balance: int, price: int | None = None, variants: int = 1) -> str:
@@ -77,8 +142,13 @@ def card_price_line(total: int, balance: int, price: int | None = None, variants
     ).format(price=shown, balance=tokens(balance), missing=tokens(total - balance))
 
 
-def limit_line(limit: int, active: int) -> str:
+def limit_line(limit: int, active: int, *, compare: bool = False) -> str:
     """Why Generate is missing: the per-user limit of videos in progress would refuse."""
+    if compare:
+        return _(
+            "⚠️ You can have {limit} videos in progress at once and {active} are in progress "
+            "now: compare fewer models, or wait until they are ready."
+        ).format(limit=limit, active=active)
     return _(
         "⚠️ You can have {limit} videos in progress at once and {active} are in progress now: "
         "choose fewer variants, or wait until they are ready."
@@ -106,6 +176,8 @@ def card_keyboard(
     *,
     variants: int = 1,
     startable: bool = True,
+    advanced: bool = False,
+    compare: bool = False,
 ) -> InlineKeyboardMarkup:
     kb = Keyboard()
     rows: list[int] = []
@@ -118,12 +190,13 @@ def card_keyboard(
         )
         kb.button(text=label, callback_data=Card(action=CardAction.GO, draft=draft_id))
         rows.append(1)
-    for n in range(1, MAX_VARIANTS + 1):  # one tap: that many videos of the same request
-        kb.button(
-            text=f"✓ {n}" if n == variants else str(n),
-            callback_data=CardVariants(draft=draft_id, n=n),
-        )
-    rows.append(MAX_VARIANTS)
+    if not compare:  # one tap: that many videos of the same request
+        for n in range(1, MAX_VARIANTS + 1):
+            kb.button(
+                text=f"✓ {n}" if n == variants else str(n),
+                callback_data=CardVariants(draft=draft_id, n=n),
+            )
+        rows.append(MAX_VARIANTS)
     if prompt_sent:
         kb.button(
             text=_("✍️ Send my original text"),
@@ -138,6 +211,11 @@ def card_keyboard(
         text=_("⚙️ Change parameters"),
         callback_data=Card(action=CardAction.EDIT, draft=draft_id),
     )
+    if advanced:  # out of the way: a first-time user never has to open it
+        kb.button(
+            text=_("🧪 Advanced"),
+            callback_data=Advanced(action=AdvancedAction.OPEN, draft=draft_id),
+        )
     kb.button(text=_("✖ Cancel"), callback_data=Card(action=CardAction.CANCEL, draft=draft_id))
     kb.adjust(*rows, 1)
     return kb.as_markup()
@@ -167,6 +245,9 @@ class Cards:
             image_id=data.image_id,
             image_uuid=data.image_uuid,
             replaces=data.draft_id,
+            seed=data.seed,
+            last_image_uuid=data.last_image_uuid,
+            compare=tuple(data.compare),
         )
         made = await self.service.make(request, user)
         target = event.message if isinstance(event, CallbackQuery) else event

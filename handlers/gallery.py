@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
-from handlers.callbacks import Again, Gallery, GalleryAction, Menu, MenuAction
+from handlers.callbacks import Again, Gallery, GalleryAction, Menu, MenuAction, SameSeed
 from handlers.filters import Tapped
 from handlers.keyboard import Keyboard
 from handlers.render import Markup, fill
@@ -83,9 +83,11 @@ def group_line(members: list[Job], catalog: Catalog, now: float) -> Markup:
         "<b>#{id}</b> · {date} · {name}{length} · {count}\n{prompt}\n<i>{state}</i>",
         id=head.id,
         date=date,
-        name=catalog.name_of(head.model_id),
+        name=", ".join(dict.fromkeys(catalog.name_of(m.model_id) for m in members)),
         length=length,
-        count=_("{n} variants").format(n=len(members)),
+        count=(_("{n} models side by side") if head.compare else _("{n} variants")).format(
+            n=len(members)
+        ),
         prompt=cut(head.user_prompt, PROMPT_PREVIEW) or "—",
         state=group_state(members, now),
     )
@@ -149,10 +151,12 @@ async def cmd_gallery(message: Message, jobs: JobService, catalog: Catalog, user
     await show_page(message, jobs, catalog, user, page=0)
 
 
-def item_keyboard(job: Job, page: int) -> InlineKeyboardMarkup:
+def item_keyboard(job: Job, page: int, *, seeded: bool = False) -> InlineKeyboardMarkup:
     kb = Keyboard()
     if job.status is Status.DELIVERED:
         kb.button(text=_("🔁 Again with the same settings"), callback_data=Again(job=job.id))
+        if seeded:
+            kb.button(text=_("🎲 Same seed, new prompt"), callback_data=SameSeed(job=job.id))
     if job.status in (Status.DELIVERED, Status.FAILED):
         kb.button(
             text=_("🗑 Delete"),
@@ -204,10 +208,17 @@ async def on_group(
         return
     await callback.answer()
     now = time.time()
-    lines = [fill(_("🎞 <b>Variants of #{id}</b>"), id=members[0].id)]
+    heading = (
+        _("⚖️ <b>Side by side, #{id}</b>") if members[0].compare else _("🎞 <b>Variants of #{id}</b>")
+    )
+    lines = [fill(heading, id=members[0].id)]
     kb = Keyboard()
     for job in members:
-        which = screens.variant_of(job.variant, job.variants)
+        which = (
+            catalog.name_of(job.model_id)
+            if job.compare
+            else screens.variant_of(job.variant, job.variants)
+        )
         lines.append(fill("{which}: {state}", which=which, state=state_text(job, now)))
         kb.button(
             text=f"▶ {which}",
@@ -273,7 +284,11 @@ async def on_confirm_delete(
 
 async def open_item(message: Message, job: Job, catalog: Catalog, page: int) -> None:
     text = line(job, catalog, time.time())
-    markup = item_keyboard(job, page)
+    model = catalog.get(job.model_id)
+    seed = (job.fixed_seed or job.seed) if model is not None and model.seed else None
+    if seed is not None:
+        text += "\n" + _("🎲 seed {seed}").format(seed=seed)
+    markup = item_keyboard(job, page, seeded=seed is not None)
     if job.status is Status.DELIVERED and job.file_id:
         try:
             await message.answer_video(job.file_id, caption=text, reply_markup=markup)  # short

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
-from handlers.render import fill
+from handlers.render import Markup, fill
+from handlers.texts import cut
 from services.jobs import Job, Status
 
 
@@ -64,3 +67,25 @@ def failure_reason(error_class: str | None, message: str | None) -> str:
             detail=message[:200]
         )
     return _("the video service could not make it.")
+
+
+def summary_text(jobs: list[Job], name_of: Callable[[str], str]) -> str:
+    """Models side by side, all finished: each model with its time and cost, to pick from."""
+    lines = [_("⚖️ <b>Models side by side: all done</b>")]
+    prompt = jobs[0].user_prompt if jobs else ""
+    if prompt:
+        lines.append(fill("<i>{prompt}</i>", prompt=cut(prompt, 200)))
+    for n, job in enumerate(jobs, 1):
+        if job.status is Status.DELIVERED:
+            took = max(0, int((job.ready_at or job.finished_at or job.created_at) - job.created_at))
+            result = _("ready in {time} · {tokens}").format(
+                time=f"{took // 60}:{took % 60:02d}", tokens=screens.tokens(job.tokens)
+            )
+        elif job.error_class == "user_cancelled":
+            result = _("cancelled, {tokens} back").format(tokens=screens.tokens(job.tokens))
+        else:
+            result = _("failed, {tokens} back").format(tokens=screens.tokens(job.tokens))
+        lines.append(fill("{n}. <b>{name}</b> — {result}", n=n, name=name_of(job.model_id),
+                          result=result))  # fmt: skip
+    lines.append(_("Each video is above with its model's name; all of them are in My videos."))
+    return str(Markup("\n").join(Markup(line) for line in lines))

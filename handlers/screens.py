@@ -12,11 +12,14 @@ from aiogram.utils.i18n import ngettext
 
 from handlers.callbacks import (
     Again,
+    Compare,
+    CompareAction,
     Idea,
     Language,
     Menu,
     MenuAction,
     PickModel,
+    SameSeed,
     SetParam,
     Setting,
     Step,
@@ -217,6 +220,8 @@ def model_list(
         )
     elif everything and short and len(short) < len(models):
         kb.button(text=_("◂ Recommended"), callback_data=Step(action=StepAction.FEWER))
+    if len(models) >= 2:
+        kb.button(text=_("⚖️ Compare models"), callback_data=Compare(action=CompareAction.START))
     kb.button(text=_("✖ Cancel"), callback_data=Step(action=StepAction.CANCEL))
     kb.adjust(1)
     title = _("🎬 Text to video") if mode is Mode.T2V else _("🖼 Image to video")
@@ -252,6 +257,8 @@ def params_screen(
         widths += _choice_row(kb, name, current, offered, lambda v: str(v).replace(":", "x"))
     frames = 1 if mode is Mode.I2V else 0
     for spec in model.options_for(mode, valid.duration, frames):
+        if spec.advanced:
+            continue  # on the card's Advanced screen
         value = valid.options[spec.key]
         lines.append(_param_line(spec.key, value))
         offered = catalog.offered(model, mode, valid, spec.key)
@@ -374,9 +381,13 @@ def progress_keyboard(job_id: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def after_video(job_id: int) -> InlineKeyboardMarkup:
+def after_video(job_id: int, *, seed: bool = False) -> InlineKeyboardMarkup:
+    """Under a delivered video: again, the same seed with a new prompt (where the model takes a
+    seed and the video's is known), the gallery."""
     kb = Keyboard()
     kb.button(text=_("🔁 Again with the same settings"), callback_data=Again(job=job_id))
+    if seed:
+        kb.button(text=_("🎲 Same seed, new prompt"), callback_data=SameSeed(job=job_id))
     kb.button(text=_("📁 My videos"), callback_data=Menu(action=MenuAction.VIDEOS))
     kb.adjust(1)
     return kb.as_markup()

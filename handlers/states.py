@@ -18,6 +18,11 @@ class Wizard(StatesGroup):
     photo = State()
     prompt = State()
     confirm = State()
+    seed = State()  # the Advanced screen waits for a typed seed
+    negative = State()  # ... for what to avoid
+    last_frame = State()  # ... for a last-frame photo
+    compare = State()  # ticking 2-3 models to compare
+    compare_params = State()  # what they share: duration and format
 
 
 class WizardData(BaseModel):
@@ -33,6 +38,9 @@ class WizardData(BaseModel):
     prompt_en: str | None = None  # known English text for `prompt` (an idea, an "again")
     draft_id: int | None = None  # the open confirmation card
     recent: str | None = None  # the user's last model in this mode: on the short model list
+    seed: int | None = None  # "Same seed, new prompt": the seed for the card
+    last_image_uuid: str | None = None  # a last frame Runware already has ("again")
+    compare: list[str] = []  # models side by side (model_id: the one whose prompt rules apply)
 
     @classmethod
     def of_draft(cls, draft: StoredDraft) -> WizardData:
@@ -43,6 +51,7 @@ class WizardData(BaseModel):
             image_id=draft.image_id,
             image_uuid=draft.image_uuid,
             prompt=draft.prompt,
+            last_image_uuid=draft.last_image_uuid,
         )
 
     def chosen(self) -> dict[str, Any]:

@@ -32,6 +32,15 @@ class StoredDraft:
     prompt_sent: str | None = None  # the English text Generate sends, if not the prompt itself
     translation: str | None = None  # translated | failed | english | off
     variants: int = 1  # videos the card makes (MAX_VARIANTS at most)
+    last_image_id: int | None = None  # advanced: a staged last frame (image-to-video)
+    last_image_uuid: str | None = None  # or one Runware already has ("again")
+    # Models side by side: each model's id and parameters (the card's model_id and params are
+    # the first entry's); None for a card of one model.
+    compare: tuple[tuple[str, dict[str, Any]], ...] | None = None
+
+    @property
+    def has_last_frame(self) -> bool:
+        return self.last_image_id is not None or self.last_image_uuid is not None
 
     @classmethod
     def from_row(cls, row: Row) -> StoredDraft:
@@ -49,6 +58,9 @@ class StoredDraft:
             prompt_sent=row["prompt_sent"],
             translation=row["translation"],
             variants=row["variants"],
+            last_image_id=row["last_image_id"],
+            last_image_uuid=row["last_image_uuid"],
+            compare=_entries(row["compare"]),
         )
 
 
@@ -82,9 +94,14 @@ class Drafts:
         image_uuid: str | None = None,
         prompt_sent: str | None = None,
         translation: str | None = None,
+        last_image_uuid: str | None = None,
+        compare: list[tuple[str, dict[str, Any]]] | None = None,
     ) -> StoredDraft:
         """A new open draft; returned as stored (what get() would read back)."""
         stored = json.dumps(params)
+        entries = (
+            json.dumps([{"model_id": m, "params": p} for m, p in compare]) if compare else None
+        )
         row = (
             user_id,
             mode.value,
@@ -95,13 +112,15 @@ class Drafts:
             image_uuid,
             prompt_sent,
             translation,
+            last_image_uuid,
+            entries,
             self.clock(),
         )
         async with self.db.transaction(hot=True) as tx:
             draft_id = await tx.insert(
                 "INSERT INTO drafts (user_id, mode, model_id, params, prompt, image_id,"
-                " image_uuid, prompt_sent, translation, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " image_uuid, prompt_sent, translation, last_image_uuid, compare, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
         return StoredDraft(
@@ -117,7 +136,30 @@ class Drafts:
             job_id=None,
             prompt_sent=prompt_sent,
             translation=translation,
+            last_image_uuid=last_image_uuid,
+            compare=_entries(entries),
         )
+
+    async def set_params(self, draft_id: int, user_id: int, params: dict[str, Any]) -> bool:
+        """New parameters of an open card (the Advanced screen; checked by the caller)."""
+        async with self.db.transaction(hot=True) as tx:
+            changed = await tx.execute(
+                "UPDATE drafts SET params = ? WHERE id = ? AND user_id = ? AND status = 'open'",
+                (json.dumps(params), draft_id, user_id),
+            )
+        return changed > 0
+
+    async def set_last_image(self, draft_id: int, user_id: int, image_id: int | None) -> bool:
+        """The open card's last frame: a staged photo of the user's, or none."""
+        async with self.db.transaction(hot=True) as tx:
+            changed = await tx.execute(
+                "UPDATE drafts SET last_image_id = ?, last_image_uuid = NULL"
+                " WHERE id = ? AND user_id = ? AND status = 'open'"
+                " AND (? IS NULL OR EXISTS"
+                " (SELECT 1 FROM staged_images WHERE id = ? AND user_id = ?))",
+                (image_id, draft_id, user_id, image_id, image_id, user_id),
+            )
+        return changed > 0
 
     async def set_prompt_sent(
         self, draft_id: int, user_id: int, prompt_sent: str | None, translation: str
@@ -149,9 +191,11 @@ class Drafts:
         )
         return None if row is None else StoredDraft.from_row(row)
 
-    async def for_job(self, draft_id: int, user_id: int) -> tuple[StoredDraft, bytes | None]:
-        """The user's open card and its staged photo, to become a job. Raises DraftGone:
-        not_found (or another user's), used, cancelled, image_expired."""
+    async def for_job(
+        self, draft_id: int, user_id: int
+    ) -> tuple[StoredDraft, bytes | None, bytes | None]:
+        """The user's open card, its staged photo and last frame, to become a job. Raises
+        DraftGone: not_found (or another user's), used, cancelled, image_expired."""
         stored = await self.get(draft_id, user_id)
         if stored is None:
             raise DraftGone("not_found")
@@ -162,7 +206,12 @@ class Drafts:
             image = await self.image(stored.image_id, user_id)
         if stored.mode is Mode.I2V and image is None and stored.image_uuid is None:
             raise DraftGone("image_expired")
-        return stored, image
+        last = None
+        if stored.last_image_id is not None:
+            last = await self.image(stored.last_image_id, user_id)
+            if last is None:
+                raise DraftGone("image_expired")
+        return stored, image, last
 
     async def use(self, tx: Tx, draft_id: int) -> None:
         """First in the transaction that creates the job: the card is used up, once. Raises
@@ -195,3 +244,9 @@ class Drafts:
                 (cutoff,),
             )
             await tx.execute("DELETE FROM staged_images WHERE created_at < ?", (cutoff,))
+
+
+def _entries(raw: str | None) -> tuple[tuple[str, dict[str, Any]], ...] | None:
+    if not raw:
+        return None
+    return tuple((str(e["model_id"]), dict(e["params"])) for e in json.loads(raw))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -47,6 +48,43 @@ class User:
             send_file=bool(row["send_file"]),
             send_link=bool(row["send_link"]),
         )
+
+
+@dataclass(frozen=True)
+class AdvancedPrefs:
+    """What the user set on the Advanced screen, applied to later cards where the model takes
+    it: a fixed seed (None: random), what to avoid (negative prompt), prompt-enhancement
+    switches by option key."""
+
+    seed: int | None = None
+    negative: str | None = None
+    switches: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, raw: str | None) -> AdvancedPrefs:
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        seed, negative, switches = data.get("seed"), data.get("negative"), data.get("switches")
+        return cls(
+            seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+            negative=negative if isinstance(negative, str) and negative else None,
+            switches={
+                k: v for k, v in (switches or {}).items() if isinstance(v, bool)
+            } if isinstance(switches, dict) else {},
+        )  # fmt: skip
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"seed": self.seed, "negative": self.negative, "switches": self.switches},
+            ensure_ascii=False,
+        )
+
+    def with_switch(self, key: str, on: bool) -> AdvancedPrefs:
+        return replace(self, switches={**self.switches, key: on})
 
 
 _COLUMNS = (
@@ -157,6 +195,17 @@ class Users:
                 (int(send_file), int(send_link), user_id),
             )
         self._known.pop(user_id, None)
+
+    async def advanced(self, user_id: int) -> AdvancedPrefs:
+        """The user's advanced options, read from the database (every replica sees a change)."""
+        raw = await self.db.fetchval("SELECT advanced FROM users WHERE id = ?", (user_id,))
+        return AdvancedPrefs.from_json(raw)
+
+    async def set_advanced(self, user_id: int, prefs: AdvancedPrefs) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET advanced = ? WHERE id = ?", (prefs.to_json(), user_id)
+            )
 
     async def set_language(self, user_id: int, language: str) -> None:
         if language not in LANGUAGES:

@@ -30,7 +30,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
-from handlers.job_texts import failure_reason, progress_text
+from handlers.job_texts import failure_reason, progress_text, summary_text
 from handlers.render import escape, fill
 from handlers.texts import CAPTION_LIMIT, cut, utf16_len
 from services.catalog import Catalog
@@ -165,14 +165,29 @@ class TelegramMessenger:
 
     # --- the video ----------------------------------------------------------------------------
 
+    def seed(self, job: Job) -> int | None:
+        """The video's seed, shown and offered again where its model takes a seed."""
+        model = self.catalog.get(job.model_id)
+        if model is None or not model.seed:
+            return None
+        return job.fixed_seed if job.fixed_seed is not None else job.seed
+
     def caption(self, job: Job) -> str:
-        """Model, duration and the prompt, cut to fit Telegram's 1024 characters."""
+        """Model, duration, the prompt and the seed, cut to fit Telegram's 1024 characters."""
         name, length = self.catalog.name_of(job.model_id), screens.seconds(job.duration)
         if job.variants > 1:  # "2 of 4": which of the card's variants this is
             length += " · " + screens.variant_of(job.variant, job.variants)
+        seed = self.seed(job)
+        tail = "" if seed is None else "\n" + _("🎲 seed {seed}").format(seed=seed)
         head = f"🎬 {name} · {length}\n"  # as Telegram counts it: after the entities
-        prompt = cut(job.user_prompt, CAPTION_LIMIT - utf16_len(head))
-        return fill("🎬 {name} · {length}\n{prompt}", name=name, length=length, prompt=prompt)
+        prompt = cut(job.user_prompt, CAPTION_LIMIT - utf16_len(head) - utf16_len(tail))
+        return fill(
+            "🎬 {name} · {length}\n{prompt}{tail}",
+            name=name,
+            length=length,
+            prompt=prompt,
+            tail=tail,
+        )
 
     async def deliver(self, job: Job, still_mine: StillMine = always_mine) -> Delivery:
         """Send the video by its URL (Telegram fetches it), else upload it, else its link.
@@ -183,7 +198,7 @@ class TelegramMessenger:
         lang = await self._lang(job.user_id)
         with self.i18n.context(), self.i18n.use_locale(lang):
             caption = self.caption(job)
-            markup = screens.after_video(job.id)
+            markup = screens.after_video(job.id, seed=self.seed(job) is not None)
         try:
             message = await self._send_video(job, job.video_url, caption, markup, still_mine)
         except TelegramAPIError as exc:
@@ -316,7 +331,7 @@ class TelegramMessenger:
                 url=job.video_url or "",
             )
             text += "\n" + _("It is also in /gallery.")
-            markup = screens.after_video(job.id)
+            markup = screens.after_video(job.id, seed=self.seed(job) is not None)
         try:
             await self._my_turn(still_mine)
             with preclaimed():
@@ -378,7 +393,20 @@ class TelegramMessenger:
 
     # --- failures and admins ------------------------------------------------------------------
 
+    async def send_summary(self, jobs: list[Job]) -> None:
+        head = jobs[0]
+        lang = await self._lang(head.user_id)
+        with self.i18n.context(), self.i18n.use_locale(lang):
+            text = summary_text(jobs, self.catalog.name_of)
+            markup = screens.home_button()
+        try:
+            await self.bot.send_message(head.chat_id, text, reply_markup=markup)
+        except TelegramForbiddenError:
+            log.info("group %s: user blocked the bot; summary not sent", head.group_id)
+
     async def tell_failed(self, job: Job) -> None:
+        if job.error_class == "user_cancelled":
+            return  # the user cancelled it and saw the answer
         lang = await self._lang(job.user_id)
         with self.i18n.context(), self.i18n.use_locale(lang):
             text = fill(

@@ -482,7 +482,8 @@ class RunwareServer:
                 "videoUUID": f"v-{uuid}",
                 "videoURL": f"{self.url}/videos/{uuid}.mp4",
                 "cost": self.cost,
-                "seed": 42,
+                # The seed used: the one asked for, else one Runware picked.
+                "seed": task.body.get("seed", 42),
             }
         )
 

@@ -94,6 +94,7 @@ SPEC: dict[str, dict[str, Any]] = {
                 "bgm": BOOL,
             }
         },
+        "top": {"seed": {"type": "integer"}},
         "prompt": (2, 3000),
         "prompt_required": False,
         "rules": [

@@ -421,3 +421,18 @@ async def test_a_model_withdrawn_for_a_while_is_not_called_retired(tmp_path, ser
         assert any(label.startswith("Hailuo 2.3") for label in labels(h))
     finally:
         await h.close()
+
+
+async def test_a_schema_without_seed_withdraws_the_seed_and_nothing_else(db, server, http):
+    catalog = load_catalog()
+    checker = CatalogChecker(catalog, db, http, server.schemas_url, alert=Alerts())
+    await checker.check()
+    runway = catalog.get("runway:1@2")
+    base = catalog.default_choice(runway, Mode.T2V)
+    assert catalog.advanced(runway, base).seed
+    server.rules.change("runway:1@2", top={})  # Runware stops taking a seed for Runway
+    [change] = await checker.check()
+    assert "withdrawn adv.seed=True" in change
+    assert not catalog.advanced(runway, base).seed  # the Advanced screen stops offering it
+    assert [p.code for p in catalog.validate(runway, Mode.T2V, {"seed": 5})] == ["withdrawn"]
+    assert isinstance(catalog.validate(runway, Mode.T2V, {}), ValidParams)  # the rest stays

@@ -39,6 +39,7 @@ from services.users import Users
 from telegram_side.messenger import TelegramMessenger
 from tests.conftest import catalog_priced
 from tests.fake_runware import API, SCHEMAS, VIDEOS, FakeRunware
+from tests.images import image_bytes
 from tests.recording_session import RecordingSession, recording_bot
 from tests.telegram_text import parse_html, utf16_len
 
@@ -668,7 +669,9 @@ async def test_caption_fits_telegram_counted_as_telegram_counts(world, prompt):
     await run(runner, steps=2)
     [video] = world.session.sent(SendVideo)  # accepted at the first try
     shown = parse_html(video.caption)
-    assert 1000 < utf16_len(shown) <= 1024 and shown.endswith("…")
+    body, seed = shown.rsplit("\n", 1)
+    assert 1000 < utf16_len(shown) <= 1024 and body.endswith("…")
+    assert seed == "🎲 seed 7"  # the seed Runware reports, after the cut prompt
     assert (await world.job(job.id)).status is Status.DELIVERED
 
 
@@ -1248,3 +1251,62 @@ async def test_a_file_over_the_upload_limit_comes_as_its_link(world):
     [link] = [m for m in world.session.sent(SendMessage) if "original file" in m.text]
     assert "more than a bot may send here. Download it:" in link.text
     assert job.video_url in link.text
+
+
+async def test_a_last_frame_only_where_the_model_takes_one_and_advanced_values_checked(world):
+    png = image_bytes(640, 360, kind="PNG")
+    lite = Draft(USER, USER, Mode.I2V, "google:veo@3.1-lite", {}, "a fox", png, last_image=png)
+    with pytest.raises(InvalidRequest) as info:
+        await world.jobs.create(lite)
+    assert [p.code for p in info.value.problems] == ["last_frame"]
+    t2v = Draft(USER, USER, Mode.T2V, "google:3@3", {}, "a fox", last_image=png)
+    with pytest.raises(InvalidRequest):
+        await world.jobs.create(t2v)
+    with pytest.raises(InvalidRequest) as info:
+        await world.create(model="minimax:4@1", params={"seed": 5, "negative": "blur"})
+    assert {p.code for p in info.value.problems} == {"seed_model", "negative_model"}
+    with pytest.raises(InvalidRequest) as info:
+        await world.create(params={"seed": 0})
+    assert [p.code for p in info.value.problems] == ["seed"]
+    assert await world.db.fetchval("SELECT count(*) FROM jobs") == 0
+    assert await world.balance() == 500
+
+    veo = Draft(USER, USER, Mode.I2V, "google:3@3", {"seed": 9}, "a fox", png, last_image=png)
+    job = await world.jobs.create(veo)
+    assert job.last_frame and job.fixed_seed == 9
+    assert await world.jobs.last_image(job.id) == png
+
+
+async def test_side_by_side_summary_once_with_a_cancelled_and_a_failed_model(world):
+    world.jobs.max_active_per_user = 3
+    entries = [("google:3@3", {"duration": 8}), ("klingai:6@1", {"duration": 5}),
+               ("minimax:4@1", {"duration": 6})]  # fmt: skip
+    draft = await world.jobs.drafts.save(
+        USER, Mode.T2V, entries[0][0], entries[0][1], "a fox", compare=entries
+    )
+    veo, kling, hailuo = await world.jobs.create_from_draft(draft.id, USER)
+    assert [j.model_id for j in (veo, kling, hailuo)] == [m for m, _ in entries]
+    assert {j.group_id for j in (veo, kling, hailuo)} == {veo.id}
+    cancel = await world.jobs.cancel_by_user(hailuo.id, USER)  # still waiting in line
+    assert cancel.outcome is CancelOutcome.CANCELLED
+    runner = world.runner()
+    await run(runner)
+    submitted = [t for r in world.fake.requests for t in r if t["taskType"] == "videoInference"]
+    assert len(submitted) == 2  # the cancelled one never reaches Runware
+    world.fake.finish(veo.task_uuid)
+    world.fake.fail(kling.task_uuid, "providerContentPolicyViolation")
+    world.clock.advance(6)
+    await runner._poll()
+    await run(runner, steps=3)
+    assert (await world.job(veo.id)).status is Status.DELIVERED
+    sent = [m.text for m in world.session.sent(SendMessage)]
+    assert not any("Hailuo" in t and "could not be made" in t for t in sent)  # no second word
+    [summary] = [t for t in sent if "Models side by side: all done" in t]
+    lines = summary.split("\n")
+    assert lines[1] == "<i>a fox</i>"
+    assert lines[2].startswith("1. <b>Veo 3.1 Fast</b> — ready in 0:")
+    assert lines[2].endswith(f" · {veo.tokens} tokens")
+    assert lines[3] == f"2. <b>Kling 2.5 Turbo Pro</b> — failed, {kling.tokens} tokens back"
+    assert lines[4] == f"3. <b>Hailuo 2.3</b> — cancelled, {hailuo.tokens} tokens back"
+    assert await world.jobs.take_summary(await world.job(kling.id)) is None  # taken once
+    assert await world.balance() == 500 - veo.tokens

@@ -12,12 +12,17 @@ from aiogram import Router
 from aiogram.filters import StateFilter
 
 from handlers.callbacks import (
+    Advanced,
+    AdvancedAction,
     Again,
     Card,
     CardAction,
     CardVariants,
+    Compare,
+    CompareAction,
     Idea,
     PickModel,
+    SameSeed,
     SetParam,
     Step,
     StepAction,
@@ -26,6 +31,16 @@ from handlers.callbacks import (
 from handlers.filters import CommandOrPayment, HasImage, PlainText, Tapped, TappedAny
 from handlers.states import Wizard
 from handlers.ui import outdated
+from handlers.wizard.advanced import (
+    ask_value,
+    clear_value,
+    got_last_frame,
+    got_negative,
+    got_seed,
+    not_a_value,
+    open_advanced,
+    same_seed,
+)
 from handlers.wizard.card import (
     again,
     card_cancel,
@@ -37,6 +52,14 @@ from handlers.wizard.card import (
     got_prompt,
     not_a_prompt,
     on_idea,
+)
+from handlers.wizard.compare import (
+    back_to_ticks,
+    set_shared,
+    shared_done,
+    start_compare,
+    tick,
+    ticks_done,
 )
 from handlers.wizard.params import begin, pick_model, set_param
 from handlers.wizard.photo import got_photo, not_a_photo
@@ -60,13 +83,22 @@ def setup() -> Router:
     # Commands and payments belong to other routers in every state: "/help" mid-wizard is
     # help, not a prompt, and a payment is recorded whatever screen the user is on.
     router.message.filter(~CommandOrPayment())
-    taps = (PickModel, SetParam, Step, Card, CardVariants, Idea, Again, StopJob)
+    taps = (PickModel, SetParam, Step, Card, CardVariants, Advanced, Compare, Idea, Again, SameSeed,
+            StopJob)  # fmt: skip
     router.callback_query.filter(TappedAny(*taps))
     tap = router.callback_query.register
     tap(pick_model, Tapped(PickModel), StateFilter(Wizard.model))
     tap(outdated, Tapped(PickModel))
     tap(set_param, Tapped(SetParam), StateFilter(Wizard.params))
     tap(outdated, Tapped(SetParam))
+    tap(start_compare, Tapped(Compare, CompareAction.START), StateFilter(Wizard.model))
+    tap(tick, Tapped(Compare, CompareAction.TICK), StateFilter(Wizard.compare))
+    tap(ticks_done, Tapped(Compare, CompareAction.DONE), StateFilter(Wizard.compare))
+    shared = (CompareAction.DURATION, CompareAction.ASPECT)
+    tap(set_shared, Tapped(Compare, *shared), StateFilter(Wizard.compare_params))
+    tap(shared_done, Tapped(Compare, CompareAction.NEXT), StateFilter(Wizard.compare_params))
+    tap(back_to_ticks, Tapped(Compare, CompareAction.BACK), StateFilter(Wizard.compare_params))
+    tap(outdated, Tapped(Compare))
 
     tap(cancel_step, Tapped(Step, StepAction.CANCEL))
     models = (StepAction.MODELS, StepAction.MORE, StepAction.FEWER)
@@ -83,6 +115,11 @@ def setup() -> Router:
     tap(card_translation, Tapped(Card, CardAction.ORIGINAL, CardAction.TRANSLATE))
     tap(card_topup, Tapped(Card, CardAction.TOPUP))
     tap(card_variants, Tapped(CardVariants))
+    tap(open_advanced, Tapped(Advanced, AdvancedAction.OPEN, AdvancedAction.BACK))
+    values = (AdvancedAction.SEED, AdvancedAction.NEGATIVE, AdvancedAction.LAST)
+    tap(ask_value, Tapped(Advanced, *values))
+    tap(clear_value, Tapped(Advanced))
+    tap(same_seed, Tapped(SameSeed))
     tap(on_idea, Tapped(Idea))
     tap(again, Tapped(Again))
     tap(stop_job, Tapped(StopJob))
@@ -92,7 +129,12 @@ def setup() -> Router:
     message(not_a_photo, StateFilter(Wizard.photo))
     message(got_prompt, StateFilter(Wizard.prompt, Wizard.confirm), PlainText())
     message(not_a_prompt, StateFilter(Wizard.prompt, Wizard.confirm))
-    message(use_buttons, StateFilter(Wizard.model, Wizard.params))
+    message(got_seed, StateFilter(Wizard.seed), PlainText())
+    message(got_negative, StateFilter(Wizard.negative), PlainText())
+    message(got_last_frame, StateFilter(Wizard.last_frame), HasImage())
+    message(not_a_value, StateFilter(Wizard.seed, Wizard.negative, Wizard.last_frame))
+    message(use_buttons, StateFilter(Wizard.model, Wizard.params, Wizard.compare,
+                                     Wizard.compare_params))  # fmt: skip
     message(text_shortcut, StateFilter(None), PlainText())
     message(photo_shortcut, StateFilter(None), HasImage())
     return router

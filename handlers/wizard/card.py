@@ -21,6 +21,7 @@ from handlers.render import fill
 from handlers.replies import domain_error_text
 from handlers.states import Wizard, WizardData, load, save
 from handlers.ui import Event, outdated, show
+from handlers.wizard.compare import shared_screen
 from handlers.wizard.params import begin, show_params
 from services.billing import Billing
 from services.catalog import Catalog, Mode
@@ -85,8 +86,14 @@ async def not_a_prompt(message: Message) -> None:
 async def _open_card(
     callback: CallbackQuery, callback_data: Card | CardVariants, drafts: Drafts, user: User
 ) -> StoredDraft | None:
+    return await open_card(callback, callback_data.draft, drafts, user)
+
+
+async def open_card(
+    callback: CallbackQuery, draft_id: int, drafts: Drafts, user: User
+) -> StoredDraft | None:
     """The user's own card while it is open; otherwise None, with the reason said."""
-    stored = await drafts.get(callback_data.draft, user.id)
+    stored = await drafts.get(draft_id, user.id)
     if stored is None:
         await callback.answer(_("This card was not found."), show_alert=True)
         return None
@@ -114,7 +121,7 @@ async def card_go(
     stored = await _open_card(callback, callback_data, drafts, user)
     if stored is None:
         return
-    if catalog.is_live(stored.model_id):
+    if stored.compare or catalog.is_live(stored.model_id):  # side by side: each is checked
         await generate(callback, state, stored.id, catalog, jobs, user)
         return
     # Retired since the card was drawn: the successor's card, re-priced, instead.
@@ -143,11 +150,27 @@ async def card_edit(
     catalog: Catalog,
     billing: Billing,
     drafts: Drafts,
+    cards: Cards,
     user: User,
 ) -> None:
-    """Back to the parameters of the card's model; the card is cancelled, a new one follows."""
+    """Back to the parameters of the card's model (side by side: what the models share); the
+    card is cancelled, a new one follows."""
     stored = await _open_card(callback, callback_data, drafts, user)
     if stored is None:
+        return
+    if stored.compare:
+        await callback.answer()
+        await drafts.cancel(stored.id, user.id)
+        data = WizardData.of_draft(stored).model_copy(
+            update={
+                "compare": [model_id for model_id, _params in stored.compare],
+                "duration": stored.params.get("duration"),
+                "aspect": stored.params.get("aspect"),
+            }
+        )
+        await save(state, data)
+        await state.set_state(Wizard.compare_params)
+        await shared_screen(callback, data, catalog, cards, billing, user)
         return
     choice, _moved = catalog.carry_over(stored.model_id, stored.mode, stored.params)
     if choice is None:
@@ -245,7 +268,9 @@ async def again(
     if job is None or job.user_id != user.id:
         await callback.answer(_("Not found."), show_alert=True)
         return
-    if job.mode is Mode.I2V and job.image_uuid is None:
+    if job.mode is Mode.I2V and (
+        job.image_uuid is None or (job.last_frame and job.last_image_uuid is None)
+    ):
         await callback.answer(_("This video can't be repeated any more."), show_alert=True)
         return
     await callback.answer()
@@ -255,6 +280,8 @@ async def again(
         image_uuid=job.image_uuid,
         prompt=job.user_prompt,
         prompt_en=job.prompt if job.prompt_original else None,
+        last_image_uuid=job.last_image_uuid,
+        seed=job.fixed_seed,
     )
     await successor_card(callback, state, catalog, cards, user, data, job.params)
 

@@ -9,6 +9,9 @@
 - `task`: the videoInference task a valid choice becomes."""
 
 from services.catalog.choices import (
+    NEGATIVE_MIN,
+    SEED_MAX,
+    SEED_MIN,
     Problem,
     ValidParams,
     apply_choice,
@@ -16,7 +19,7 @@ from services.catalog.choices import (
     enumerate_choices,
     validate_params,
 )
-from services.catalog.live import Catalog, LiveState, Withdrawal, load_catalog
+from services.catalog.live import AdvancedOffer, Catalog, LiveState, Withdrawal, load_catalog
 from services.catalog.models import (
     CATALOG_PATH,
     CatalogError,
@@ -30,6 +33,10 @@ from services.catalog.task import video_task
 
 __all__ = [
     "CATALOG_PATH",
+    "NEGATIVE_MIN",
+    "SEED_MAX",
+    "SEED_MIN",
+    "AdvancedOffer",
     "Catalog",
     "CatalogError",
     "Format",

@@ -36,14 +36,21 @@ class ValidParams:
     price: int  # tokens
     usd: float  # Runware's price (documented or estimated)
     size: str | None = None  # width x height, where sent
+    seed: int | None = None  # advanced: a fixed seed (None: Runware picks one)
+    negative: str | None = None  # advanced: what the video should avoid (negativePrompt)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        chosen: dict[str, Any] = {
             "duration": self.duration,
             "resolution": self.resolution,
             "aspect": self.aspect,
             "options": dict(self.options),
         }
+        if self.seed is not None:
+            chosen["seed"] = self.seed
+        if self.negative is not None:
+            chosen["negative"] = self.negative
+        return chosen
 
     def facts(self, frames: int) -> dict[str, Any]:
         facts: dict[str, Any] = {
@@ -54,7 +61,15 @@ class ValidParams:
             "frames": frames,
         }
         facts.update({f"opt.{k}": v for k, v in self.options.items()})
+        if self.seed is not None:
+            facts["adv.seed"] = True
+        if self.negative is not None:
+            facts["adv.negative"] = True
         return facts
+
+
+SEED_MIN, SEED_MAX = 1, 2_147_483_647  # Runware documents no range: a positive 32-bit integer
+NEGATIVE_MIN = 2  # characters, as the shortest prompt
 
 
 def validate_params(
@@ -74,11 +89,13 @@ def validate_params(
         return [Problem("mode", f"unknown mode {mode!r}", {"mode": mode})]
     if not model.supports(mode):
         return [Problem("mode", f"{model.name} does not do {mode.value}", {"mode": mode.value})]
-    for key in sorted(set(chosen) - {"duration", "resolution", "aspect", "options"}):
+    for key in sorted(set(chosen) - {"duration", "resolution", "aspect", "options", *ADVANCED}):
         problems.append(Problem("unknown", f"unknown parameter {key!r}", {"key": key}))
     duration = _duration(model, mode, chosen.get("duration"), problems)
     resolution, aspect, size = _size(model, mode, duration, chosen, problems)
     options = _options(model, mode, duration, chosen.get("options") or {}, problems)
+    seed = _seed(model, chosen.get("seed"), problems)
+    negative = _negative(model, chosen.get("negative"), problems)
     if problems:
         return problems
     usd = model.usd(duration, resolution, options)
@@ -92,7 +109,54 @@ def validate_params(
         price=pricing.tokens(usd),
         usd=usd,
         size=size,
+        seed=seed,
+        negative=negative,
     )
+
+
+ADVANCED = ("seed", "negative")
+
+
+def _seed(model: VideoModel, seed: Any, problems: list[Problem]) -> int | None:
+    if seed is None:
+        return None
+    if not model.seed:
+        problems.append(Problem("seed_model", f"{model.name} takes no seed", {}))
+        return None
+    if isinstance(seed, str) and seed.strip().isdigit():
+        seed = int(seed)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not SEED_MIN <= seed <= SEED_MAX:
+        problems.append(
+            Problem(
+                "seed",
+                f"the seed is a whole number from {SEED_MIN} to {SEED_MAX}",
+                {"min": SEED_MIN, "max": SEED_MAX},
+            )
+        )
+        return None
+    return seed
+
+
+def _negative(model: VideoModel, text: Any, problems: list[Problem]) -> str | None:
+    if text is None:
+        return None
+    if not model.negative_prompt:
+        problems.append(Problem("negative_model", f"{model.name} takes no negative prompt", {}))
+        return None
+    if not isinstance(text, str):
+        problems.append(Problem("negative_type", "the negative prompt is text", {}))
+        return None
+    cleaned = text.strip()
+    if not NEGATIVE_MIN <= len(cleaned) <= model.negative_prompt:
+        problems.append(
+            Problem(
+                "negative_length",
+                f"{len(cleaned)} characters, {NEGATIVE_MIN}-{model.negative_prompt} taken",
+                {"length": len(cleaned), "min": NEGATIVE_MIN, "max": model.negative_prompt},
+            )
+        )
+        return None
+    return cleaned
 
 
 def _duration(model: VideoModel, mode: Mode, duration: Any, problems: list[Problem]) -> int:

@@ -15,6 +15,7 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from services.catalog.choices import (
+    SEED_MAX,
     Problem,
     ValidParams,
     apply_choice,
@@ -171,6 +172,29 @@ class Catalog:
                 values.append(value)
         return values
 
+    def advanced(self, model: VideoModel, base: ValidParams) -> AdvancedOffer:
+        """What the Advanced screen offers for `base`: each only where the catalog says the
+        model takes it and the live check has not withdrawn it."""
+        mode = base.mode
+
+        def takes(extra: dict[str, Any]) -> bool:
+            return isinstance(self.validate(model, mode, {**base.to_json(), **extra}), ValidParams)
+
+        frames = 1 if mode is Mode.I2V else 0
+        switches = tuple(
+            o.key
+            for o in model.options_for(mode, base.duration, frames)
+            if o.advanced and o.type == "bool"
+        )
+        return AdvancedOffer(
+            seed=model.seed and takes({"seed": SEED_MAX}),
+            negative=model.negative_prompt if takes({"negative": "ok"}) else 0,
+            last_frame=mode is Mode.I2V
+            and model.last_frame
+            and isinstance(self.validate(model, mode, base.to_json(), frames=2), ValidParams),
+            switches=switches,
+        )
+
     def min_price(self, model: VideoModel, mode: Mode) -> int | None:
         return self._kept(("min_price", model.id, mode), lambda: self._min_price(model, mode))
 
@@ -181,6 +205,20 @@ class Catalog:
             if isinstance(v := self.validate(model, mode, choice), ValidParams)
         ]
         return min(prices) if prices else None
+
+
+@dataclass(frozen=True)
+class AdvancedOffer:
+    """The advanced options a model takes in a mode: a seed, a negative prompt (its longest
+    length; 0: none), a last frame, and the prompt-enhancement switches (option keys)."""
+
+    seed: bool
+    negative: int
+    last_frame: bool
+    switches: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return self.seed or self.negative > 0 or self.last_frame or bool(self.switches)
 
 
 class LiveState:

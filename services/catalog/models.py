@@ -52,6 +52,7 @@ class OptionSpec(_Strict):
     durations: tuple[int, ...] = ()  # empty: every duration of the model
     with_frames: bool = True  # False: the model refuses it together with frame images
     usd_per_second: float = Field(default=0.0, ge=0)  # added when a bool option is on
+    advanced: bool = False  # on the Advanced screen (prompt enhancement), not the parameters
 
     @model_validator(mode="after")
     def _consistent(self) -> OptionSpec:
@@ -123,6 +124,8 @@ class VideoModel(_Strict):
     t2v_size: Literal["dims", "resolution"] = "dims"
     i2v_size: SizeBy = "none"
     last_frame: bool = False
+    seed: bool = False  # takes a top-level seed
+    negative_prompt: int = Field(default=0, ge=0)  # longest negativePrompt taken (0: none)
     prompt_min: int = Field(default=2, ge=0)
     prompt_max: int = Field(default=3000, ge=1)
     prompt_required_i2v: bool = True
@@ -168,6 +171,8 @@ class VideoModel(_Strict):
             "*" in self.price.per_second or all_resolutions <= set(self.price.per_second)
         ):
             problems.append("price.per_second needs every resolution (or '*')")
+        if {"seed", "negativePrompt"} & set(paths):
+            problems.append("seed and negativePrompt are `seed` and `negative_prompt`, not options")
         if self.prompt_min > self.prompt_max:
             problems.append("prompt_min is above prompt_max")
         if problems:
@@ -221,6 +226,12 @@ class VideoModel(_Strict):
         return next(
             (f for f in self.formats if f.aspect == aspect and f.resolution == resolution), None
         )
+
+    @property
+    def has_advanced(self) -> bool:
+        """Anything for the Advanced screen (the last frame is counted by the caller: it is
+        image-to-video only)."""
+        return self.seed or self.negative_prompt > 0 or any(o.advanced for o in self.options)
 
     def options_for(self, mode: Mode, duration: int, frames: int) -> list[OptionSpec]:
         return [o for o in self.options if o.applies(mode, duration, frames)]

@@ -40,6 +40,10 @@ def video_task(
         task["width"], task["height"] = int(width), int(height)
     elif by == "resolution" and params.resolution is not None:
         task["resolution"] = params.resolution
+    if params.seed is not None:
+        task["seed"] = params.seed
+    if params.negative is not None:
+        task["negativePrompt"] = params.negative
     if images:
         frames = ("first", "last")[: len(images)]
         task["inputs"] = {

@@ -13,6 +13,7 @@ from jsonschema import validators
 from jsonschema.protocols import Validator
 
 from services.catalog import (
+    SEED_MAX,
     Catalog,
     Mode,
     ValidParams,
@@ -72,6 +73,33 @@ def requests_of(model: VideoModel, catalog: Catalog) -> list[tuple[dict[str, Any
                 prompt = "" if mode is Mode.I2V and not model.prompt_required_i2v else SAMPLE_PROMPT
                 task = video_task(model, params, prompt, str(uuid.uuid4()), images)
                 out.append((task, params.facts(frames)))
+        out += _advanced_requests(model, mode, catalog, frame_counts[-1])
+    return out
+
+
+def _advanced_requests(
+    model: VideoModel, mode: Mode, catalog: Catalog, frames: int
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The default choice with the largest seed and with the longest negative prompt the
+    catalog lets a user type: the Advanced screen offers them only while the schema takes them
+    (Runware documents neither a seed range nor most negative prompt lengths)."""
+    out: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    base = catalog.default_choice(model, mode)
+    if base is None:
+        return out
+    extras: list[dict[str, Any]] = []
+    if model.seed:
+        extras.append({"seed": SEED_MAX})
+    if model.negative_prompt:
+        extras.append({"negative": "b" * model.negative_prompt})
+    for extra in extras:
+        params = validate_params(model, mode, {**base.to_json(), **extra}, catalog.pricing)
+        if not isinstance(params, ValidParams):
+            continue
+        images = tuple(str(uuid.uuid4()) for _ in range(frames))
+        prompt = "" if mode is Mode.I2V and not model.prompt_required_i2v else SAMPLE_PROMPT
+        task = video_task(model, params, prompt, str(uuid.uuid4()), images)
+        out.append((task, params.facts(frames)))
     return out
 
 
@@ -88,7 +116,7 @@ def withdrawals(
             continue
         path, _, message = error.partition(": ")
         item = Withdrawal(dict(facts), path, message)
-        for key in (*FACT_ORDER, *sorted(k for k in facts if k.startswith("opt."))):
+        for key in (*FACT_ORDER, *sorted(k for k in facts if k.startswith(("opt.", "adv.")))):
             with_it = [e for f, e in checked if f.get(key) == facts[key]]
             if with_it and all(e is not None for e in with_it):
                 item = Withdrawal({key: facts[key]}, path, message)

@@ -74,6 +74,17 @@ class Job:
     variants: int = 1  # the group's size
     extras: str | None = None  # sent after the video: "file", "link" or "file,link"
     extras_at: float | None = None  # when they were taken (at most once)
+    last_frame: bool = False  # image-to-video with a first and a last photo
+    last_image_uuid: str | None = None  # the last photo at Runware (uploaded after the first)
+    seed: int | None = None  # the seed Runware reports for the video
+    compare: bool = False  # one of a card's models side by side (its group: the others)
+    summary_at: float | None = None  # the group's first job: when its summary was taken
+
+    @property
+    def fixed_seed(self) -> int | None:
+        """The seed the user asked for (the Advanced screen), if any."""
+        value = self.params.get("seed")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     @property
     def user_prompt(self) -> str:
@@ -126,6 +137,11 @@ class Job:
             variants=row["variants"],
             extras=row["extras"],
             extras_at=row["extras_at"],
+            last_frame=bool(row["last_frame"]),
+            last_image_uuid=row["last_image_uuid"],
+            seed=row["seed"],
+            compare=bool(row["compare"]),
+            summary_at=row["summary_at"],
         )
 
 
@@ -142,3 +158,9 @@ class Draft:
     image: bytes | None = None
     image_uuid: str | None = None  # an image Runware already has ("again" of an image job)
     prompt_original: str | None = None  # the user's words when `prompt` is their translation
+    last_image: bytes | None = None  # advanced: the last frame (image-to-video)
+    last_image_uuid: str | None = None  # a last frame Runware already has ("again")
+
+    @property
+    def has_last_frame(self) -> bool:
+        return self.last_image is not None or self.last_image_uuid is not None

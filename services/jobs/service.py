@@ -7,7 +7,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -77,7 +77,8 @@ class JobService:
         model = self.catalog.available(draft.model_id)
         if model is None:  # unknown, retired, or every combination withdrawn
             raise UnknownModel(draft.model_id)
-        result = self.catalog.validate(model, draft.mode, draft.params)
+        frames = 2 if draft.has_last_frame else 1
+        result = self.catalog.validate(model, draft.mode, draft.params, frames)
         problems: list[Problem] = [] if isinstance(result, ValidParams) else list(result)
         prompt = check_prompt(model, draft.mode, draft.prompt)
         if isinstance(prompt, Problem):
@@ -89,6 +90,10 @@ class JobService:
             problems.append(Problem("image", "image-to-video needs a JPEG, PNG or WEBP image"))
         if draft.mode is Mode.T2V and (draft.image is not None or draft.image_uuid is not None):
             problems.append(Problem("image", "text-to-video takes no image"))
+        if draft.has_last_frame and not (draft.mode is Mode.I2V and model.last_frame):
+            problems.append(Problem("last_frame", f"{model.name} takes no last frame here"))
+        if draft.last_image is not None and image_mime(draft.last_image) is None:
+            problems.append(Problem("image", "the last frame must be a JPEG, PNG or WEBP image"))
         if problems or not isinstance(result, ValidParams) or isinstance(prompt, Problem):
             raise InvalidRequest(problems)
         return result, prompt
@@ -108,12 +113,13 @@ class JobService:
     async def create_from_draft(
         self, draft_id: int, user_id: int, *, progress_message_id: int | None = None
     ) -> list[Job]:
-        """Generate from a confirmation card: its variants (one job each, in order), all created
+        """Generate from a confirmation card: its variants or its models side by side (one job
+        each, in order), all created
         and charged in the transaction that uses the card up, so either all start or none does,
         and a second tap (or an old card) never makes more. The first job takes the card's
         message for its progress. Raises DraftGone besides the refusals of create() (the limit
         of active jobs and the balance count every variant); a refusal leaves the card usable."""
-        stored, image = await self.drafts.for_job(draft_id, user_id)
+        stored, image, last = await self.drafts.for_job(draft_id, user_id)
         sent = stored.prompt_sent
         draft = Draft(
             user_id=user_id,
@@ -125,22 +131,29 @@ class JobService:
             image=image,
             image_uuid=stored.image_uuid,
             prompt_original=stored.prompt if sent else None,
+            last_image=last,
+            last_image_uuid=stored.last_image_uuid,
         )
-        params, prompt = self.check(draft)
+        if stored.compare:  # models side by side: each entry its own model and parameters
+            each = [replace(draft, model_id=m, params=p) for m, p in stored.compare]
+        else:  # variants: the same request again
+            each = [draft] * max(1, stored.variants)
+        checked = [self.check(one) for one in each]  # every one valid before anything is made
         await self._refuse_if_paused()
-        count = max(1, stored.variants)
+        count = len(each)
         async with self.db.transaction() as tx:
             await self.drafts.use(tx, draft_id)
             made: list[Job] = []
-            for n in range(1, count + 1):
+            for n, (one, (params, prompt)) in enumerate(zip(each, checked, strict=True), 1):
                 made.append(
                     await self._insert(
                         tx,
-                        draft,
+                        one,
                         params,
                         prompt,
                         progress_message_id if n == 1 else None,
                         group=(made[0].id if made else None, n, count) if count > 1 else None,
+                        compare=stored.compare is not None,
                     )
                 )
             if count > 1:
@@ -170,6 +183,7 @@ class JobService:
         progress_message_id: int | None,
         *,
         group: tuple[int | None, int, int] | None = None,  # (group_id, variant, variants)
+        compare: bool = False,
     ) -> Job:
         active = await tx.fetchval(
             _ACTIVE_COUNT,
@@ -189,8 +203,8 @@ class JobService:
         job_id = await tx.insert(
             "INSERT INTO jobs (user_id, chat_id, mode, model_id, params, prompt, task_uuid,"
             " image_uuid, tokens, progress_message_id, prompt_original, created_at, updated_at,"
-            " callback_token, group_id, variant, variants, extras)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " callback_token, group_id, variant, variants, extras, last_frame, last_image_uuid,"
+            " compare) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 draft.user_id,
                 draft.chat_id,
@@ -210,6 +224,9 @@ class JobService:
                 variant,
                 variants,
                 extras,
+                int(draft.has_last_frame),
+                draft.last_image_uuid,
+                int(compare),
             ),
         )
         await self.billing.charge_for_job(draft.user_id, job_id, params.price, tx=tx)
@@ -217,6 +234,11 @@ class JobService:
             await tx.execute(
                 "INSERT INTO job_images (job_id, mime, data) VALUES (?, ?, ?)",
                 (job_id, image_mime(draft.image), draft.image),
+            )
+        if draft.last_image is not None and draft.last_image_uuid is None:
+            await tx.execute(
+                "INSERT INTO job_last_images (job_id, mime, data) VALUES (?, ?, ?)",
+                (job_id, image_mime(draft.last_image), draft.last_image),
             )
         return await _get(tx, job_id)
 
@@ -244,6 +266,12 @@ class JobService:
 
     async def image(self, job_id: int) -> bytes | None:
         value = await self.db.fetchval("SELECT data FROM job_images WHERE job_id = ?", (job_id,))
+        return bytes(value) if value is not None else None
+
+    async def last_image(self, job_id: int) -> bytes | None:
+        value = await self.db.fetchval(
+            "SELECT data FROM job_last_images WHERE job_id = ?", (job_id,)
+        )
         return bytes(value) if value is not None else None
 
     async def get_for_user(self, job_id: int, user_id: int) -> Job | None:
@@ -431,6 +459,7 @@ class JobService:
             )
             await self.billing.refund_job(job.id, tx=tx, reason=error_class)
             await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job.id,))
+            await tx.execute("DELETE FROM job_last_images WHERE job_id = ?", (job.id,))
             return failed
 
     async def refund_by_admin(self, job_id: int, admin_id: int) -> AdminRefund | None:
@@ -461,6 +490,7 @@ class JobService:
                     lease_until=None,
                 )
                 await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job_id,))
+                await tx.execute("DELETE FROM job_last_images WHERE job_id = ?", (job_id,))
             return AdminRefund(job_id, int(row["user_id"]), refunded, stopped and bool(refunded))
 
     async def cancel_by_user(self, job_id: int, user_id: int) -> UserCancel:
@@ -487,11 +517,14 @@ class JobService:
                 error_class="user_cancelled",
                 error_message="cancelled by the user before it was sent",
                 next_at=0,
-                notified=1,
+                # They saw the answer; a side-by-side job still takes the notice step (silent
+                # for a cancel), which sends the group's summary when it is the last one.
+                notified=0 if job.compare else 1,
             )
             assert cancelled is not None  # the status was read in this transaction
             tokens = await self.billing.refund_job(job_id, tx=tx, reason="user_cancelled")
             await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job_id,))
+            await tx.execute("DELETE FROM job_last_images WHERE job_id = ?", (job_id,))
             return UserCancel(CancelOutcome.CANCELLED, cancelled, tokens)
 
     async def mark_sending(self, job: Job, owner: str) -> bool:
@@ -518,9 +551,35 @@ class JobService:
             )
         return taken > 0
 
+    async def take_summary(self, job: Job) -> list[Job] | None:
+        """The jobs of `job`'s side-by-side group once every one is finished (delivered, or
+        failed with the user told), taken once for the group: the first caller gets them, any
+        later one None. None too while one is still running."""
+        if not job.compare or job.group_id is None:
+            return None
+        rows = await self.db.fetchall(
+            "SELECT * FROM jobs WHERE group_id = ? ORDER BY variant", (job.group_id,)
+        )
+        members = [Job.from_row(r) for r in rows]
+        if not members or any(
+            m.status is not Status.DELIVERED and not (m.status is Status.FAILED and m.notified)
+            for m in members
+        ):
+            return None
+        async with self.db.transaction() as tx:
+            taken = await tx.execute(
+                "UPDATE jobs SET summary_at = ? WHERE id = ? AND summary_at IS NULL",
+                (self.clock(), job.group_id),
+            )
+        return members if taken else None
+
     async def forget_image(self, job_id: int) -> None:
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM job_images WHERE job_id = ?", (job_id,))
+
+    async def forget_last_image(self, job_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM job_last_images WHERE job_id = ?", (job_id,))
 
     # --- pausing ------------------------------------------------------------------------------
 

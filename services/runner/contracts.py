@@ -56,6 +56,10 @@ class Messenger(Protocol):
         """After the video: the file (original quality) and/or its link, as the user's settings
         asked when the job was made. Best effort, sent once: failures are logged, not retried."""
 
+    async def send_summary(self, jobs: list[Job]) -> None:
+        """Models side by side, all finished: one message listing each model's result, time
+        and cost. Sent once (the caller took it once); failures are logged, not retried."""
+
     async def alert_admins(self, text: str) -> None: ...
 
 

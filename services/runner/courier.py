@@ -75,6 +75,17 @@ class Courier:
                 await self.messenger.send_extras(job)
             except Exception as exc:  # noqa: BLE001 - the video is there; extras are a bonus
                 log.warning("job %d: the file or link after the video failed: %r", job.id, exc)
+        await self.summary(job)
+
+    async def summary(self, job: Job) -> None:
+        """The last of a side-by-side group to finish sends the group's summary, once."""
+        members = await self.jobs.take_summary(job)
+        if members is None:
+            return
+        try:
+            await self.messenger.send_summary(members)
+        except Exception as exc:  # noqa: BLE001 - every video is there; the summary is a bonus
+            log.warning("group %s: the summary could not be sent: %r", job.group_id, exc)
 
     async def _give_up(self, job: Job, attempts: int) -> Delivery | None:
         """The link instead of the video. While even a message cannot be sent, a few more tries
@@ -107,3 +118,4 @@ class Courier:
                 await self.jobs.release(job.id, self.owner, delay=self.options.delivery_retry_delay)
                 return
         await self.jobs.update(job, notified=1, lease_owner=None, lease_until=None)
+        await self.summary(job)

@@ -218,13 +218,17 @@ class JobRunner:
         try:
             images: tuple[str, ...] = ()
             if job.mode.value == "i2v":
-                if job.image_uuid is None:  # "again" jobs reuse an image Runware already has
+                if job.image_uuid is None or (job.last_frame and job.last_image_uuid is None):
+                    # "again" jobs reuse the images Runware already has
                     moved = await self._upload(job)
                     if moved is None:
                         return
                     job = moved
                 assert job.image_uuid is not None
                 images = (job.image_uuid,)
+                if job.last_frame:
+                    assert job.last_image_uuid is not None
+                    images = (job.image_uuid, job.last_image_uuid)
             if not await self.jobs.mark_sending(job, self.owner):
                 log.info("job %d: cancelled (or taken over) before it was sent", job.id)
                 return
@@ -273,7 +277,8 @@ class JobRunner:
             await self._fail(job, "refused", detail)
             return None
         if self.checker is not None:
-            frames = ("00000000-0000-4000-8000-000000000000",) if job.mode.value == "i2v" else ()
+            count = (2 if job.last_frame else 1) if job.mode.value == "i2v" else 0
+            frames = ("00000000-0000-4000-8000-000000000000",) * count
             task = video_task(
                 model, params, job.prompt, job.task_uuid, frames, ttl=self.options.result_ttl
             )
@@ -300,6 +305,15 @@ class JobRunner:
             image_uuid = await self.runware.upload_image(data, task_uuid=new_task_uuid())
             await self.jobs.update(job, image_uuid=image_uuid)
             await self.jobs.forget_image(job.id)
+            job = await self.jobs.get(job.id) or job
+        if job.last_frame and job.last_image_uuid is None:  # then the last frame, once too
+            data = await self.jobs.last_image(job.id)
+            if data is None:
+                await self._fail(job, "protocol", "the last frame is missing")
+                return None
+            last_uuid = await self.runware.upload_image(data, task_uuid=new_task_uuid())
+            await self.jobs.update(job, last_image_uuid=last_uuid)
+            await self.jobs.forget_last_image(job.id)
             job = await self.jobs.get(job.id) or job
         return job
 
@@ -349,6 +363,7 @@ class JobRunner:
                 video_url=result.video_url,
                 video_uuid=result.video_uuid,
                 cost_usd=result.cost,
+                seed=result.seed,
                 progress=100,
                 ready_at=now,
                 next_at=0,
