@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import catalog, delivery, fleet, jobs, ledger, startup, updates
+from bench import catalog, delivery, edit, fleet, jobs, ledger, startup, updates
 from bench.table import print_table
 
 
@@ -25,6 +25,7 @@ def main() -> int:
         ("delivery", delivery),
         ("ledger", ledger),
         ("catalog", catalog),
+        ("edit", edit),
         ("startup", startup),
         ("fleet", fleet),
     ):
