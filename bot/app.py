@@ -47,6 +47,7 @@ from services.catalog_check import CatalogChecker
 from services.db import Database, open_database
 from services.drafts import Drafts
 from services.duties import Duties
+from services.editing import EditMessenger, EditRunner, EditService, FFmpeg, Prices
 from services.ideas import Ideas, load_ideas
 from services.jobs import JobService
 from services.migrations import migrate
@@ -57,6 +58,7 @@ from services.translate import LibreTranslate, PromptTranslator
 from services.users import Users
 from telegram_side.budget import BudgetMiddleware, LocalBudget, RedisBudget, SendBudget
 from telegram_side.messenger import MB, TelegramMessenger
+from telegram_side.sources import BotVideoFetcher, VideoSources
 from telegram_side.stars import reconcile
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,9 @@ class Services:
     cards: Cards
     schemas: httpx.AsyncClient  # Runware's schema service
     duties: Duties  # what one replica does for the fleet
+    edits: EditService
+    sources: VideoSources  # where edits get their source videos
+    ffmpeg: FFmpeg
     redis: Redis | None = None  # REDIS_URL: what the replicas share besides the database
     closed: bool = False
 
@@ -155,6 +160,22 @@ async def build_services(settings: Settings) -> Services:
     await drafts.cleanup()
     downloads = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0), follow_redirects=True)
     translator = build_translator(settings, downloads)
+    upload_limit = (2000 if settings.telegram_api_local else 50) * MB
+    edits = EditService(
+        db,
+        billing,
+        jobs,
+        prices=Prices(trim=settings.edit_trim_price, join=settings.edit_join_price),
+    )
+    sources = VideoSources(
+        settings.video_cache_dir or settings.database_path.resolve().parent / "videos",
+        settings.video_cache_days,
+        downloads,
+        max_bytes=upload_limit,
+        telegram_limit=upload_limit if settings.telegram_api_local else 20 * MB,
+    )
+    await sources.cleanup()
+    ffmpeg = FFmpeg(time_limit=settings.edit_time_limit_seconds, max_bytes=upload_limit)
     return Services(
         settings,
         db,
@@ -174,6 +195,9 @@ async def build_services(settings: Settings) -> Services:
         Cards(CardService(catalog, billing, drafts, users, translator, jobs)),
         schemas,
         duties,
+        edits,
+        sources,
+        ffmpeg,
         redis,
     )
 
@@ -213,6 +237,7 @@ def build_runner(services: Services, bot: Bot, budget: SendBudget | None = None)
         services.downloads,
         upload_limit=(2000 if settings.telegram_api_local else 50) * MB,
         budget=budget,
+        sources=services.sources,
     )
     options = RunnerOptions(
         max_job_age=settings.job_max_age_minutes * 60,
@@ -237,6 +262,17 @@ def build_runner(services: Services, bot: Bot, budget: SendBudget | None = None)
         options,
         checker=services.checker,
         duties=services.duties,
+    )
+
+
+def build_edit_runner(services: Services, bot: Bot, messenger: EditMessenger) -> EditRunner:
+    return EditRunner(
+        services.edits,
+        services.ffmpeg,
+        BotVideoFetcher(services.sources, bot),
+        messenger,
+        concurrency=services.settings.edit_concurrency,
+        lease=services.settings.edit_time_limit_seconds * 3,
     )
 
 
@@ -274,6 +310,9 @@ def build_dispatcher(services: Services) -> Dispatcher:
         translator=services.translator,
         ideas=services.ideas,
         cards=services.cards,
+        edits=services.edits,
+        sources=services.sources,
+        ffmpeg=services.ffmpeg,
     )
     for observer in (dp.message, dp.callback_query, dp.pre_checkout_query):
         observer.middleware(provide)
@@ -352,6 +391,8 @@ async def run(settings: Settings) -> None:
     log.info("Telegram reached as @%s", name)
     dp = build_dispatcher(services)
     runner = build_runner(services, bot, budget)
+    assert isinstance(runner.messenger, TelegramMessenger)
+    editor = build_edit_runner(services, bot, runner.messenger)
 
     monitor = LoopLagMonitor(settings.loop_lag_report) if settings.loop_lag_report else None
     stop_checks = asyncio.Event()
@@ -368,6 +409,7 @@ async def run(settings: Settings) -> None:
         except AiogramError as exc:  # the bot serves users without it; an admin can /reconcile
             log.warning("start-up reconciliation of Stars payments failed: %s", exc)
         runner.start()
+        editor.start()
         check_task = asyncio.create_task(
             services.checker.run(settings.catalog_check_hours * 3600, stop_checks),
             name="catalog-check",
@@ -379,6 +421,7 @@ async def run(settings: Settings) -> None:
         stop_checks.set()
         await asyncio.gather(*background, return_exceptions=True)
         await runner.stop()
+        await editor.stop()
         await dp.storage.close()  # the FSM writes behind: flush before the database closes
         await services.close()
         if monitor is not None:

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     delivery_retry_seconds: float = Field(default=5.0, gt=0, le=3600)
     result_ttl_hours: float = Field(default=72.0, ge=1, le=24 * 30)
     loop_lag_report: Path | None = None
+    edit_concurrency: int = Field(default=1, ge=1, le=16)  # FFmpeg processes at once
+    edit_trim_price: int = Field(default=0, ge=0, le=1_000_000)  # tokens
+    edit_join_price: int = Field(default=5, ge=0, le=1_000_000)
+    edit_time_limit_seconds: float = Field(default=300.0, gt=0, le=3600)
+    video_cache_dir: Path | None = None  # default: "videos" beside the SQLite file
+    video_cache_days: float = Field(default=7.0, ge=0, le=365)  # 0: no local copies
     translate_api_url: str | None = None
     translate_api_key: SecretStr | None = None
     token_packages: Annotated[tuple[Package, ...], NoDecode] = (
@@ -108,6 +114,7 @@ class Settings(BaseSettings):
         "translate_api_key",
         "loop_lag_report",
         "catalog_path",
+        "video_cache_dir",
         mode="before",
     )
     @classmethod

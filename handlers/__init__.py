@@ -3,7 +3,7 @@
 from aiogram import Router
 from aiogram.filters import CommandStart
 
-from handlers import admin, common, errors, gallery, payments, wizard
+from handlers import admin, common, editing, errors, gallery, payments, wizard
 from handlers.filters import OtherChat
 
 
@@ -29,6 +29,7 @@ def setup_routers(root: Router, admin_ids: frozenset[int] = frozenset()) -> None
         wizard.setup(),
         common.setup_commands(),
         gallery.setup(),
+        editing.setup(),
         payments.setup(),
         admin.setup(admin_ids),  # for anyone else these fall through to unknown commands
         common.setup_fallback(),  # unknown commands, anything else, stray buttons

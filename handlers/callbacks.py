@@ -114,6 +114,24 @@ class Compare(CallbackData, prefix="cm"):
     value: str = ""
 
 
+class EditAction(StrEnum):
+    CONTINUE = "c"  # an image-to-video card from the video's last frame
+    TRIM = "t"  # the trim screen of a video
+    CUT = "k"  # a quick trim: `value` first1 | last1 | half1 | half2
+    TYPE = "y"  # type the seconds to keep
+    TRIM_GO = "g"  # confirm: `value` is "start-end" in seconds
+    JOIN = "j"  # pick videos to join (`job`: the first one, or 0)
+    PICK = "p"  # tick or untick a video to join
+    PAGE = "n"  # more videos to pick from (`value`: page)
+    JOIN_GO = "o"  # confirm the join
+
+
+class Editing(CallbackData, prefix="e"):
+    action: EditAction
+    job: int = 0
+    value: str = ""
+
+
 class Idea(CallbackData, prefix="i"):
     category: str
     n: int = -1  # -1: show the category's examples; else take example n

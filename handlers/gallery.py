@@ -12,8 +12,18 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
-from handlers.callbacks import Again, Gallery, GalleryAction, Menu, MenuAction, SameSeed
+from handlers.callbacks import (
+    Again,
+    EditAction,
+    Editing,
+    Gallery,
+    GalleryAction,
+    Menu,
+    MenuAction,
+    SameSeed,
+)
 from handlers.filters import Tapped
+from handlers.job_texts import clip_list, seconds_text
 from handlers.keyboard import Keyboard
 from handlers.render import Markup, fill
 from handlers.texts import cut
@@ -47,10 +57,14 @@ def line(job: Job, catalog: Catalog, now: float) -> str:
     name = catalog.name_of(job.model_id)
     if catalog.is_retired(job.model_id):
         name = _("{name} (retired)").format(name=name)
+    if job.edit_kind == "trim":
+        name = _("✂️ trim of {clips}").format(clips=clip_list(job.edit_of))
+    elif job.edit_kind == "join":
+        name = _("🎞 join of {clips}").format(clips=clip_list(job.edit_of))
     date = datetime.fromtimestamp(job.created_at, UTC).strftime("%d.%m.%Y")
     words = job.user_prompt
     prompt = cut(words, PROMPT_PREVIEW)
-    length = f" · {screens.seconds(job.duration)}" if job.duration else ""
+    length = f" · {seconds_text(job.length)}" if job.length else ""
     return fill(
         "<b>#{id}</b> · {date} · {name}{length}\n{prompt}\n<i>{state}</i>",
         id=job.id,
@@ -153,10 +167,20 @@ async def cmd_gallery(message: Message, jobs: JobService, catalog: Catalog, user
 
 def item_keyboard(job: Job, page: int, *, seeded: bool = False) -> InlineKeyboardMarkup:
     kb = Keyboard()
-    if job.status is Status.DELIVERED:
+    if job.status is Status.DELIVERED and job.edit_kind is None:
         kb.button(text=_("🔁 Again with the same settings"), callback_data=Again(job=job.id))
         if seeded:
             kb.button(text=_("🎲 Same seed, new prompt"), callback_data=SameSeed(job=job.id))
+    if job.status is Status.DELIVERED and job.delivered_as not in ("blocked", "unsent"):
+        kb.button(
+            text=_("▶️ Continue from here"),
+            callback_data=Editing(action=EditAction.CONTINUE, job=job.id),
+        )
+        kb.button(text=_("✂️ Trim"), callback_data=Editing(action=EditAction.TRIM, job=job.id))
+        kb.button(
+            text=_("🎞 Join with others"),
+            callback_data=Editing(action=EditAction.JOIN, job=job.id),
+        )
     if job.status in (Status.DELIVERED, Status.FAILED):
         kb.button(
             text=_("🗑 Delete"),

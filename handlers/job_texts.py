@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers import screens
 from handlers.render import Markup, fill
 from handlers.texts import cut
+from services.editing import Edit
 from services.jobs import Job, Status
 
 
@@ -89,3 +90,59 @@ def summary_text(jobs: list[Job], name_of: Callable[[str], str]) -> str:
                           result=result))  # fmt: skip
     lines.append(_("Each video is above with its model's name; all of them are in My videos."))
     return str(Markup("\n").join(Markup(line) for line in lines))
+
+
+def clip_list(job_ids: tuple[int, ...]) -> str:
+    return " + ".join(f"#{job_id}" for job_id in job_ids)
+
+
+def seconds_text(value: float) -> str:
+    """6.5 -> "6.5 s", 7.0 -> "7 s"."""
+    shown = f"{value:.1f}".rstrip("0").rstrip(".")
+    return _("{n} s").format(n=shown)
+
+
+def edit_caption(edit: Edit, seconds: float) -> str:
+    if edit.kind == "trim":
+        assert edit.start is not None and edit.end is not None
+        return fill(
+            _("✂️ #{job} trimmed to {start}-{end} · {length}"),
+            job=edit.sources[0],
+            start=f"{edit.start:g}",
+            end=seconds_text(edit.end),
+            length=seconds_text(seconds),
+        )
+    return fill(
+        _("🎞 {clips} joined · {length}"),
+        clips=clip_list(edit.sources),
+        length=seconds_text(seconds),
+    )
+
+
+def edit_failure_text(edit: Edit) -> str:
+    """Why an edit was not made, and that its tokens are back."""
+    error = edit.error or ""
+    if error.startswith("gone:"):
+        reason = _(
+            "video #{job} is too old: its copy here and its link have expired, and Telegram "
+            "gives bots files of 20 MB at most."
+        ).format(job=error.partition(":")[2])
+    elif error == "unreadable":
+        reason = _("one of the videos could not be read.")
+    elif error == "range":
+        reason = _("the video is shorter than the part asked for.")
+    elif error == "too_big":
+        reason = _("the result would be larger than Telegram lets a bot send.")
+    elif error == "timeout":
+        reason = _("it took too long.")
+    else:
+        reason = _("the video tool could not make it.")
+    what = _("✂️ The trim") if edit.kind == "trim" else _("🎞 The join")
+    text = _("{what} of {clips} was not made: {reason}").format(
+        what=what, clips=clip_list(edit.sources), reason=reason
+    )
+    if edit.tokens:
+        text += "\n" + _("{tokens} are back on your balance.").format(
+            tokens=screens.tokens(edit.tokens)
+        )
+    return text

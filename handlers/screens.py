@@ -14,6 +14,8 @@ from handlers.callbacks import (
     Again,
     Compare,
     CompareAction,
+    EditAction,
+    Editing,
     Idea,
     Language,
     Menu,
@@ -381,13 +383,33 @@ def progress_keyboard(job_id: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def after_video(job_id: int, *, seed: bool = False) -> InlineKeyboardMarkup:
+def after_video(job_id: int, *, seed: bool = False, again: bool = True) -> InlineKeyboardMarkup:
     """Under a delivered video: again, the same seed with a new prompt (where the model takes a
-    seed and the video's is known), the gallery."""
+    seed and the video's is known), continue, trim, join, the gallery. A trimmed or joined
+    video (again=False) has no request to repeat."""
     kb = Keyboard()
-    kb.button(text=_("🔁 Again with the same settings"), callback_data=Again(job=job_id))
+    rows: list[int] = []
+    if again:
+        kb.button(text=_("🔁 Again with the same settings"), callback_data=Again(job=job_id))
+        rows.append(1)
     if seed:
         kb.button(text=_("🎲 Same seed, new prompt"), callback_data=SameSeed(job=job_id))
+        rows.append(1)
+    kb.button(
+        text=_("▶️ Continue from here"),
+        callback_data=Editing(action=EditAction.CONTINUE, job=job_id),
+    )
+    kb.button(text=_("✂️ Trim"), callback_data=Editing(action=EditAction.TRIM, job=job_id))
+    kb.button(
+        text=_("🎞 Join with others"), callback_data=Editing(action=EditAction.JOIN, job=job_id)
+    )
     kb.button(text=_("📁 My videos"), callback_data=Menu(action=MenuAction.VIDEOS))
-    kb.adjust(1)
+    kb.adjust(*rows, 1, 2, 1)
+    return kb.as_markup()
+
+
+def after_edit() -> InlineKeyboardMarkup:
+    """Under a trimmed or joined video: it is in My videos, with everything one can do there."""
+    kb = Keyboard()
+    kb.button(text=_("📁 My videos"), callback_data=Menu(action=MenuAction.VIDEOS))
     return kb.as_markup()

@@ -137,6 +137,37 @@ class Billing:
             )
             return refund
 
+    async def charge_for_edit(self, user_id: int, edit_id: int, amount: int, *, tx: Tx) -> None:
+        """Take an edit's price, once (a free edit posts nothing). A job charge with no job:
+        the ledger's kinds stay as they are; the reference names the edit."""
+        if amount <= 0:
+            return
+        key = f"edit:{edit_id}:charge"
+        balance, done = await _balance_and_key(tx, user_id, key)
+        if done:
+            return
+        if balance < amount:
+            raise InsufficientBalance(need=amount, have=balance)
+        await _post(tx, user_id, -amount, Kind.JOB_CHARGE, key, reference=f"edit:{edit_id}")
+
+    async def refund_edit(self, edit_id: int, *, tx: Tx, reason: str | None = None) -> int:
+        """Give back exactly what the edit was charged, once; the tokens given back now."""
+        charge = await tx.fetchone(
+            "SELECT user_id, amount FROM ledger WHERE idempotency_key = ?",
+            (f"edit:{edit_id}:charge",),
+        )
+        key = f"edit:{edit_id}:refund"
+        if charge is None or await tx.fetchval(
+            "SELECT 1 FROM ledger WHERE idempotency_key = ?", (key,)
+        ):
+            return 0
+        refund = -int(charge["amount"])
+        await _post(
+            tx, charge["user_id"], refund, Kind.JOB_REFUND, key, reference=f"edit:{edit_id}",
+            reason=reason,
+        )  # fmt: skip
+        return refund
+
     async def charged_for_job(self, job_id: int) -> tuple[int, int]:
         """(tokens charged, tokens refunded) for a job, from the ledger."""
         row = await self.db.fetchone(

@@ -74,6 +74,17 @@ class DraftGone(DomainError):
         self.reason = reason  # "not_found" | "used" | "cancelled" | "image_expired"
 
 
+class EditRefused(DomainError):
+    """A trim or join that cannot be made as asked; nothing was changed."""
+
+    def __init__(self, reason: str, **details: object) -> None:
+        super().__init__(f"edit refused: {reason} {details or ''}".strip())
+        # not_found (not the user's, or gone) | not_ready (generating or failed) | range |
+        # too_short | count (a join of one or of more than five) | twice (a clip picked twice)
+        self.reason = reason
+        self.details = details
+
+
 class ImageRejected(DomainError):
     def __init__(self, reason: str, **details: object) -> None:
         super().__init__(f"image refused: {reason} {details or ''}".strip())

@@ -30,15 +30,23 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers import screens
-from handlers.job_texts import failure_reason, progress_text, summary_text
+from handlers.job_texts import (
+    edit_caption,
+    edit_failure_text,
+    failure_reason,
+    progress_text,
+    summary_text,
+)
 from handlers.render import escape, fill
 from handlers.texts import CAPTION_LIMIT, cut, utf16_len
 from services.catalog import Catalog
+from services.editing import Edit
 from services.jobs import Job, Status
 from services.runner import Delivery, VideoUnavailable
 from services.runner.contracts import LeaseLost, StillMine, always_mine
 from services.users import Users
 from telegram_side.budget import PROGRESS_SHARE, LocalBudget, SendBudget, preclaimed
+from telegram_side.sources import VideoSources
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +99,10 @@ class TelegramMessenger:
         monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         budget: SendBudget | None = None,
+        sources: VideoSources | None = None,
     ) -> None:
         self.bot = bot
+        self.sources = sources  # local copies of delivered videos, for editing
         self.i18n = i18n
         self.users = users
         self.catalog = catalog
@@ -392,6 +402,49 @@ class TelegramMessenger:
             return True
 
     # --- failures and admins ------------------------------------------------------------------
+
+    # --- edits --------------------------------------------------------------------------------
+
+    async def send_edit(self, edit: Edit, path: Path, seconds: float) -> tuple[str, int]:
+        """The made video, uploaded: Telegram's file_id of it and the message's id (raises to
+        be tried again). Its buttons come once it is a gallery item (attach)."""
+        lang = await self._lang(edit.user_id)
+        with self.i18n.context(), self.i18n.use_locale(lang):
+            caption = edit_caption(edit, seconds)
+            markup = screens.after_edit()
+        message = await self.bot.send_video(
+            edit.chat_id,
+            FSInputFile(path, filename=f"edit-{edit.id}.mp4"),
+            caption=caption,
+            reply_markup=markup,
+            supports_streaming=True,
+            request_timeout=300,
+        )
+        file_id = _file_id(message)
+        if file_id is None:
+            raise RuntimeError("Telegram's answer to the upload has no video")
+        return file_id, message.message_id
+
+    async def keep_copy(self, job: Job) -> None:
+        if self.sources is not None and await self.sources.keep_delivered(job):
+            log.info("job %d: a copy kept for editing", job.id)
+
+    async def attach(self, edit: Edit, message_id: int, job: Job) -> None:
+        lang = await self._lang(edit.user_id)
+        with self.i18n.context(), self.i18n.use_locale(lang):
+            markup = screens.after_video(job.id, again=False)
+        await self.bot.edit_message_reply_markup(
+            chat_id=edit.chat_id, message_id=message_id, reply_markup=markup
+        )
+
+    async def tell_edit_failed(self, edit: Edit) -> None:
+        lang = await self._lang(edit.user_id)
+        with self.i18n.context(), self.i18n.use_locale(lang):
+            text = edit_failure_text(edit)
+        try:
+            await self.bot.send_message(edit.chat_id, text)
+        except TelegramForbiddenError:
+            log.info("edit %d: user blocked the bot; failure not told", edit.id)
 
     async def send_summary(self, jobs: list[Job]) -> None:
         head = jobs[0]

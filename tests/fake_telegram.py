@@ -527,6 +527,23 @@ class FakeTelegram:
         message.edits += 1
         return self._ok(message.as_json())
 
+    async def _m_editMessageReplyMarkup(
+        self, params: dict[str, Any], _f: dict[str, bytes]
+    ) -> web.Response:
+        message = self._find(int(params["chat_id"]), int(params["message_id"]))
+        if message is None:
+            return self._error(400, "Bad Request: message to edit not found")
+        markup = params.get("reply_markup")
+        if message.markup == markup:
+            return self._error(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        message.markup = markup
+        message.edits += 1
+        return self._ok(message.as_json())
+
     async def _m_deleteMessage(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
         message = self._find(int(params["chat_id"]), int(params["message_id"]))
         if message is None:

@@ -27,6 +27,9 @@ async def test_reaches_long_polling_answers_start_and_stops_on_sigterm(tmp_path)
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+    # Read the output as it comes: at DEBUG it is more than a pipe holds (64 KB), and a bot
+    # whose log nobody reads blocks on its next line.
+    reading = [asyncio.create_task(s.read()) for s in (proc.stdout, proc.stderr) if s]
     try:
         await telegram.wait_for("getUpdates", timeout=30)
         commands = telegram.called("setMyCommands")
@@ -41,7 +44,7 @@ async def test_reaches_long_polling_answers_start_and_stops_on_sigterm(tmp_path)
     finally:
         await killed(proc)
         await telegram.stop()
-    out = (await proc.stdout.read() + await proc.stderr.read()).decode()
+    out = b"".join(await asyncio.gather(*reading)).decode()
     assert "bot started" in out and "bot stopped" in out
     assert TOKEN not in out and KEY not in out
     assert (tmp_path / "bot.sqlite3").exists()

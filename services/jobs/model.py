@@ -79,6 +79,8 @@ class Job:
     seed: int | None = None  # the seed Runware reports for the video
     compare: bool = False  # one of a card's models side by side (its group: the others)
     summary_at: float | None = None  # the group's first job: when its summary was taken
+    edit_kind: str | None = None  # made by an edit: "trim" or "join" (None: generated)
+    edit_of: tuple[int, ...] = ()  # the videos it was made from, in order
 
     @property
     def fixed_seed(self) -> int | None:
@@ -98,6 +100,14 @@ class Job:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return int(value)
         return int(value) if isinstance(value, str) and value.isdigit() else 0
+
+    @property
+    def length(self) -> float:
+        """Seconds as a fraction (an edit's video may be 6.5 s), else as `duration`."""
+        value = self.params.get("duration")
+        if isinstance(value, float):
+            return value
+        return float(self.duration)
 
     @classmethod
     def from_row(cls, row: Row) -> Job:
@@ -142,6 +152,8 @@ class Job:
             seed=row["seed"],
             compare=bool(row["compare"]),
             summary_at=row["summary_at"],
+            edit_kind=row["edit_kind"],
+            edit_of=tuple(json.loads(row["edit_of"])) if row["edit_of"] else (),
         )
 
 

@@ -187,7 +187,7 @@ class JobService:
     ) -> Job:
         active = await tx.fetchval(
             _ACTIVE_COUNT,
-            (draft.user_id, *ACTIVE),
+            (draft.user_id, *ACTIVE, draft.user_id),
         )
         if active >= self.max_active_per_user:
             raise TooManyActiveJobs(self.max_active_per_user)
@@ -248,7 +248,7 @@ class JobService:
         """The user's jobs in progress (what the per-user limit counts)."""
         value = await self.db.fetchval(
             _ACTIVE_COUNT,
-            (user_id, *ACTIVE),
+            (user_id, *ACTIVE, user_id),
         )
         return int(value or 0)
 
@@ -291,6 +291,20 @@ class JobService:
         total = await self.db.fetchval(f"SELECT count(*) FROM jobs j WHERE {_LISTED}", (user_id,))
         return [Job.from_row(r) for r in rows], int(total)
 
+    async def delivered(self, user_id: int, offset: int, limit: int) -> tuple[list[Job], int]:
+        """A page of the user's finished videos (each one, variants too), newest first, and
+        how many there are: what a join picks from."""
+        where = (
+            "user_id = ? AND hidden = 0 AND status = 'delivered'"
+            " AND coalesce(delivered_as, 'video') NOT IN ('blocked', 'unsent')"
+        )
+        rows = await self.db.fetchall(
+            f"SELECT * FROM jobs WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
+        )
+        total = await self.db.fetchval(f"SELECT count(*) FROM jobs WHERE {where}", (user_id,))
+        return [Job.from_row(r) for r in rows], int(total)
+
     async def hide(self, job_id: int, user_id: int) -> bool:
         """Remove from the user's gallery; the job and its ledger rows stay for accounting."""
         async with self.db.transaction() as tx:
@@ -306,7 +320,7 @@ class JobService:
         """The model and parameters of the user's latest job in this mode."""
         row = await self.db.fetchone(
             "SELECT model_id, params FROM jobs WHERE user_id = ? AND mode = ?"
-            " ORDER BY id DESC LIMIT 1",
+            " AND edit_kind IS NULL ORDER BY id DESC LIMIT 1",
             (user_id, mode.value),
         )
         return None if row is None else (row["model_id"], json.loads(row["params"]))
@@ -604,7 +618,11 @@ class JobService:
 
 
 # What the per-user limit counts: the user's jobs in progress.
-_ACTIVE_COUNT = "SELECT count(*) FROM jobs WHERE user_id = ? AND status IN (?, ?, ?, ?)"
+# Jobs in progress and edits queued or running: one per-user limit for both.
+_ACTIVE_COUNT = (
+    "SELECT (SELECT count(*) FROM jobs WHERE user_id = ? AND status IN (?, ?, ?, ?))"
+    " + (SELECT count(*) FROM edits WHERE user_id = ? AND status IN ('queued', 'running'))"
+)
 
 # A gallery entry: a single video, or the first visible job of a card's variants.
 _LISTED = (

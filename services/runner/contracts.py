@@ -56,6 +56,9 @@ class Messenger(Protocol):
         """After the video: the file (original quality) and/or its link, as the user's settings
         asked when the job was made. Best effort, sent once: failures are logged, not retried."""
 
+    async def keep_copy(self, job: Job) -> None:
+        """After delivery: a local copy for later edits (VIDEO_CACHE_DIR), best effort."""
+
     async def send_summary(self, jobs: list[Job]) -> None:
         """Models side by side, all finished: one message listing each model's result, time
         and cost. Sent once (the caller took it once); failures are logged, not retried."""

@@ -75,6 +75,10 @@ class Courier:
                 await self.messenger.send_extras(job)
             except Exception as exc:  # noqa: BLE001 - the video is there; extras are a bonus
                 log.warning("job %d: the file or link after the video failed: %r", job.id, exc)
+        try:
+            await self.messenger.keep_copy(job)
+        except Exception as exc:  # noqa: BLE001 - an edit can still fetch it later
+            log.info("job %d: no local copy kept: %r", job.id, exc)
         await self.summary(job)
 
     async def summary(self, job: Job) -> None:
