@@ -116,6 +116,7 @@ class Compare(CallbackData, prefix="cm"):
 
 class EditAction(StrEnum):
     CONTINUE = "c"  # an image-to-video card from the video's last frame
+    EXTEND = "x"  # a card extending the video natively (models that can)
     TRIM = "t"  # the trim screen of a video
     CUT = "k"  # a quick trim: `value` first1 | last1 | half1 | half2
     TYPE = "y"  # type the seconds to keep

@@ -38,6 +38,10 @@ def draw(view: CardView) -> tuple[str, InlineKeyboardMarkup]:
     if draft.image_id is not None or draft.image_uuid is not None:
         lines.append(_("Image: your photo"))
     lines += advanced_lines(valid, draft.has_last_frame)
+    if draft.extends is not None:
+        lines.append(
+            _("⏩ Extends video #{job} by {n} s").format(job=draft.extends, n=valid.duration)
+        )
     lines.append(
         _("🎞 Variants: {n} (videos of this request, 1 to {most})").format(
             n=draft.variants, most=MAX_VARIANTS
@@ -61,6 +65,7 @@ def draw(view: CardView) -> tuple[str, InlineKeyboardMarkup]:
         variants=draft.variants,
         startable=not over_limit,
         advanced=view.offer is not None,
+        editable=draft.video_input is None,  # an extension's only parameters are its model's
     )
     return f"{head}\n{body}\n{price_line}", markup
 
@@ -178,6 +183,7 @@ def card_keyboard(
     startable: bool = True,
     advanced: bool = False,
     compare: bool = False,
+    editable: bool = True,
 ) -> InlineKeyboardMarkup:
     kb = Keyboard()
     rows: list[int] = []
@@ -207,10 +213,11 @@ def card_keyboard(
             text=_("🌐 Translate to English"),
             callback_data=Card(action=CardAction.TRANSLATE, draft=draft_id),
         )
-    kb.button(
-        text=_("⚙️ Change parameters"),
-        callback_data=Card(action=CardAction.EDIT, draft=draft_id),
-    )
+    if editable:
+        kb.button(
+            text=_("⚙️ Change parameters"),
+            callback_data=Card(action=CardAction.EDIT, draft=draft_id),
+        )
     if advanced:  # out of the way: a first-time user never has to open it
         kb.button(
             text=_("🧪 Advanced"),
@@ -248,6 +255,8 @@ class Cards:
             seed=data.seed,
             last_image_uuid=data.last_image_uuid,
             compare=tuple(data.compare),
+            video_input=data.video_input,
+            extends=data.extends,
         )
         made = await self.service.make(request, user)
         target = event.message if isinstance(event, CallbackQuery) else event

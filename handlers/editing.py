@@ -160,6 +160,48 @@ async def continue_video(
     )
 
 
+async def extend_video(
+    callback: CallbackQuery,
+    callback_data: Editing,
+    state: FSMContext,
+    catalog: Catalog,
+    edits: EditService,
+    user: User,
+) -> None:
+    """A card extending the video natively (Veo 3.1: inputs.video, 7 s): its model, its options,
+    and a prompt to write for what happens next."""
+    try:
+        job = await edits.source(user.id, callback_data.job)
+    except EditRefused as exc:
+        await callback.answer(refusal_text(exc), show_alert=True)
+        return
+    model = catalog.available(job.model_id)
+    extension = catalog.extension(model) if model is not None else None
+    if model is None or extension is None or job.video_uuid is None or job.edit_kind:
+        await callback.answer(_("This video can't be extended: use Continue."), show_alert=True)
+        return
+    options = {k: v for k, v in job.params.get("options", {}).items() if k in extension.options}
+    choice = catalog.validate(model, Mode.T2V, {"extend": True, "options": options})
+    if not isinstance(choice, ValidParams):
+        choice = extension
+    await callback.answer()
+    data = WizardData(mode=Mode.T2V, video_input=job.video_uuid, extends=job.id).with_params(choice)
+    await save(state, data)
+    await state.set_state(Wizard.prompt)
+    target = callback.message
+    assert isinstance(target, Message)
+    text = fill(
+        _("⏩ Extending #{job} by {n} s with {model}."),
+        job=job.id,
+        n=choice.duration,
+        model=model.name,
+    )
+    await target.answer(
+        f"{text}\n{screens.ask_prompt(model, Mode.T2V)}",
+        reply_markup=screens.prompt_keyboard(model, Mode.T2V),
+    )
+
+
 def _prepared(path: Path) -> tuple[bytes, str]:
     image = prepare_image(path.read_bytes())
     return image.data, image.mime
@@ -487,6 +529,7 @@ def setup() -> Router:
     router.message.filter(~CommandOrPayment())
     tap = router.callback_query.register
     tap(continue_video, Tapped(Editing, EditAction.CONTINUE))
+    tap(extend_video, Tapped(Editing, EditAction.EXTEND))
     tap(open_trim, Tapped(Editing, EditAction.TRIM))
     tap(quick_trim, Tapped(Editing, EditAction.CUT))
     tap(ask_range, Tapped(Editing, EditAction.TYPE))

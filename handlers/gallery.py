@@ -165,13 +165,20 @@ async def cmd_gallery(message: Message, jobs: JobService, catalog: Catalog, user
     await show_page(message, jobs, catalog, user, page=0)
 
 
-def item_keyboard(job: Job, page: int, *, seeded: bool = False) -> InlineKeyboardMarkup:
+def item_keyboard(
+    job: Job, page: int, *, seeded: bool = False, extend: int = 0
+) -> InlineKeyboardMarkup:
     kb = Keyboard()
     if job.status is Status.DELIVERED and job.edit_kind is None:
         kb.button(text=_("🔁 Again with the same settings"), callback_data=Again(job=job.id))
         if seeded:
             kb.button(text=_("🎲 Same seed, new prompt"), callback_data=SameSeed(job=job.id))
     if job.status is Status.DELIVERED and job.delivered_as not in ("blocked", "unsent"):
+        if extend:
+            kb.button(
+                text=_("⏩ Extend by {n} s").format(n=extend),
+                callback_data=Editing(action=EditAction.EXTEND, job=job.id),
+            )
         kb.button(
             text=_("▶️ Continue from here"),
             callback_data=Editing(action=EditAction.CONTINUE, job=job.id),
@@ -312,7 +319,14 @@ async def open_item(message: Message, job: Job, catalog: Catalog, page: int) -> 
     seed = (job.fixed_seed or job.seed) if model is not None and model.seed else None
     if seed is not None:
         text += "\n" + _("🎲 seed {seed}").format(seed=seed)
-    markup = item_keyboard(job, page, seeded=seed is not None)
+    extension = (
+        catalog.extension(model)
+        if model is not None and job.video_uuid and job.edit_kind is None
+        else None
+    )
+    markup = item_keyboard(
+        job, page, seeded=seed is not None, extend=extension.duration if extension else 0
+    )
     if job.status is Status.DELIVERED and job.file_id:
         try:
             await message.answer_video(job.file_id, caption=text, reply_markup=markup)  # short

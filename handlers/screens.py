@@ -383,7 +383,9 @@ def progress_keyboard(job_id: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def after_video(job_id: int, *, seed: bool = False, again: bool = True) -> InlineKeyboardMarkup:
+def after_video(
+    job_id: int, *, seed: bool = False, again: bool = True, extend: int = 0
+) -> InlineKeyboardMarkup:
     """Under a delivered video: again, the same seed with a new prompt (where the model takes a
     seed and the video's is known), continue, trim, join, the gallery. A trimmed or joined
     video (again=False) has no request to repeat."""
@@ -394,6 +396,12 @@ def after_video(job_id: int, *, seed: bool = False, again: bool = True) -> Inlin
         rows.append(1)
     if seed:
         kb.button(text=_("🎲 Same seed, new prompt"), callback_data=SameSeed(job=job_id))
+        rows.append(1)
+    if extend:  # the model extends its own videos natively
+        kb.button(
+            text=_("⏩ Extend by {n} s").format(n=extend),
+            callback_data=Editing(action=EditAction.EXTEND, job=job_id),
+        )
         rows.append(1)
     kb.button(
         text=_("▶️ Continue from here"),

@@ -41,6 +41,8 @@ class WizardData(BaseModel):
     seed: int | None = None  # "Same seed, new prompt": the seed for the card
     last_image_uuid: str | None = None  # a last frame Runware already has ("again")
     compare: list[str] = []  # models side by side (model_id: the one whose prompt rules apply)
+    video_input: str | None = None  # an extension: the video to extend (Runware's videoUUID)
+    extends: int | None = None  # ... and the user's job that made it
 
     @classmethod
     def of_draft(cls, draft: StoredDraft) -> WizardData:
@@ -52,6 +54,8 @@ class WizardData(BaseModel):
             image_uuid=draft.image_uuid,
             prompt=draft.prompt,
             last_image_uuid=draft.last_image_uuid,
+            video_input=draft.video_input,
+            extends=draft.extends,
         )
 
     def chosen(self) -> dict[str, Any]:
@@ -61,6 +65,7 @@ class WizardData(BaseModel):
             "resolution": self.resolution,
             "aspect": self.aspect,
             "options": dict(self.options),
+            **({"extend": True} if self.video_input else {}),
         }
 
     def with_params(self, valid: ValidParams) -> WizardData:

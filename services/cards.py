@@ -40,6 +40,8 @@ class CardRequest:
     replaces: int | None = None  # the user's previous card, cancelled when this one is saved
     seed: int | None = None  # "Same seed, new prompt": this seed, whatever the user set
     compare: tuple[str, ...] = ()  # models side by side: their ids (`chosen`: what they share)
+    video_input: str | None = None  # an extension: the video to extend (Runware's videoUUID)
+    extends: int | None = None  # ... and the user's job that made it
     last_image_uuid: str | None = None  # a last frame Runware already has ("again")
 
 
@@ -126,6 +128,8 @@ class CardService:
             prompt_sent=sent,
             translation=translation.status,
             last_image_uuid=request.last_image_uuid if offer.last_frame else None,
+            video_input=request.video_input if valid.extend else None,
+            extends=request.extends if valid.extend else None,
         )
         return await self.view(draft, user)
 

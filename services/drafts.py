@@ -37,6 +37,8 @@ class StoredDraft:
     # Models side by side: each model's id and parameters (the card's model_id and params are
     # the first entry's); None for a card of one model.
     compare: tuple[tuple[str, dict[str, Any]], ...] | None = None
+    video_input: str | None = None  # an extension: the video to extend (Runware's videoUUID)
+    extends: int | None = None  # ... and the user's job that made it
 
     @property
     def has_last_frame(self) -> bool:
@@ -61,6 +63,8 @@ class StoredDraft:
             last_image_id=row["last_image_id"],
             last_image_uuid=row["last_image_uuid"],
             compare=_entries(row["compare"]),
+            video_input=row["video_input"],
+            extends=row["extends"],
         )
 
 
@@ -96,6 +100,8 @@ class Drafts:
         translation: str | None = None,
         last_image_uuid: str | None = None,
         compare: list[tuple[str, dict[str, Any]]] | None = None,
+        video_input: str | None = None,
+        extends: int | None = None,
     ) -> StoredDraft:
         """A new open draft; returned as stored (what get() would read back)."""
         stored = json.dumps(params)
@@ -114,13 +120,15 @@ class Drafts:
             translation,
             last_image_uuid,
             entries,
+            video_input,
+            extends,
             self.clock(),
         )
         async with self.db.transaction(hot=True) as tx:
             draft_id = await tx.insert(
                 "INSERT INTO drafts (user_id, mode, model_id, params, prompt, image_id,"
-                " image_uuid, prompt_sent, translation, last_image_uuid, compare, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " image_uuid, prompt_sent, translation, last_image_uuid, compare, video_input,"
+                " extends, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
         return StoredDraft(
@@ -138,6 +146,8 @@ class Drafts:
             translation=translation,
             last_image_uuid=last_image_uuid,
             compare=_entries(entries),
+            video_input=video_input,
+            extends=extends,
         )
 
     async def set_params(self, draft_id: int, user_id: int, params: dict[str, Any]) -> bool:

@@ -182,6 +182,15 @@ class TelegramMessenger:
             return None
         return job.fixed_seed if job.fixed_seed is not None else job.seed
 
+    def extend_seconds(self, job: Job) -> int:
+        """How many seconds "Extend" adds to this video (0: not offered): a video its model
+        made, where the model extends natively and the live check has not withdrawn it."""
+        model = self.catalog.get(job.model_id)
+        if model is None or job.video_uuid is None or job.edit_kind is not None:
+            return 0
+        extension = self.catalog.extension(model) if self.catalog.is_live(model.id) else None
+        return extension.duration if extension is not None else 0
+
     def caption(self, job: Job) -> str:
         """Model, duration, the prompt and the seed, cut to fit Telegram's 1024 characters."""
         name, length = self.catalog.name_of(job.model_id), screens.seconds(job.duration)
@@ -208,7 +217,9 @@ class TelegramMessenger:
         lang = await self._lang(job.user_id)
         with self.i18n.context(), self.i18n.use_locale(lang):
             caption = self.caption(job)
-            markup = screens.after_video(job.id, seed=self.seed(job) is not None)
+            markup = screens.after_video(
+                job.id, seed=self.seed(job) is not None, extend=self.extend_seconds(job)
+            )
         try:
             message = await self._send_video(job, job.video_url, caption, markup, still_mine)
         except TelegramAPIError as exc:
@@ -341,7 +352,9 @@ class TelegramMessenger:
                 url=job.video_url or "",
             )
             text += "\n" + _("It is also in /gallery.")
-            markup = screens.after_video(job.id, seed=self.seed(job) is not None)
+            markup = screens.after_video(
+                job.id, seed=self.seed(job) is not None, extend=self.extend_seconds(job)
+            )
         try:
             await self._my_turn(still_mine)
             with preclaimed():

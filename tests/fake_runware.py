@@ -131,7 +131,10 @@ class FakeRunware:
 
 
 def video_refusal(
-    rules: Rules, task: dict[str, Any], images: dict[str, int] | None
+    rules: Rules,
+    task: dict[str, Any],
+    images: dict[str, int] | None,
+    videos: set[str] | None = None,
 ) -> dict[str, Any] | None:
     """Runware's answer to a videoInference task it refuses (its published schema, then what
     the schema cannot say: the bot's own contract and frame images that were uploaded)."""
@@ -150,6 +153,10 @@ def video_refusal(
         if task.get(key) != value:
             return {"code": "invalidParameter", "message": f"the bot must send {key}={value!r}",
                     "parameter": key}  # fmt: skip
+    video = (task.get("inputs") or {}).get("video")
+    if videos is not None and video is not None and video not in videos:
+        return {"code": "invalidVideo", "message": f"unknown video {video}",
+                "parameter": "inputs.video"}  # fmt: skip
     if images is not None:
         for frame in (task.get("inputs") or {}).get("frameImages", []):
             if frame["image"] not in images:
@@ -371,7 +378,8 @@ class RunwareServer:
                 }
             )
             return
-        refusal = video_refusal(self.rules, task, self.images)
+        made = {f"v-{done}" for done in self.tasks}  # videoUUIDs of videos made here
+        refusal = video_refusal(self.rules, task, self.images, made)
         if refusal is not None:
             if refusal["code"] != "invalidModel":
                 self.violations.append(f"{refusal['parameter']}: {refusal['message']}")

@@ -49,6 +49,7 @@ SPEC: dict[str, dict[str, Any]] = {
         "sizes": VEO_SIZES,
         "resolutions": ["720p", "1080p", "4K"],
         "frames": 2,
+        "video_input": True,  # inputs.video: an extension, 7 s
         "frames_exclude_dims": True,
         "exactly_frames_or_dims": True,
         "provider": {"google": {"generateAudio": BOOL, "enhancePrompt": BOOL}},
@@ -60,6 +61,7 @@ SPEC: dict[str, dict[str, Any]] = {
         "sizes": [*VEO_SIZES, (3840, 2160), (2160, 3840)],
         "resolutions": ["720p", "1080p", "4K"],
         "frames": 2,
+        "video_input": True,  # inputs.video: an extension, 7 s
         "frames_exclude_dims": True,
         "exactly_frames_or_dims": True,
         "provider": {"google": {"generateAudio": BOOL, "enhancePrompt": BOOL}},
@@ -287,6 +289,21 @@ def request_schema(model_id: str, spec: dict[str, Any] | None = None) -> dict[st
                 }
             },
         }
+    if spec.get("video_input") and "inputs" in props:
+        # An extension: inputs.video (a video the model made) instead of frame images; then
+        # duration 7 and no width/height, seed or resolution (the Veo 3.1 Fast page).
+        inputs = props["inputs"]
+        del inputs["required"]
+        inputs["properties"]["video"] = {"type": "string", "minLength": 1}
+        inputs["oneOf"] = [{"required": ["frameImages"]}, {"required": ["video"]}]
+        rules.append({
+            "if": {"required": ["inputs"], "properties": {"inputs": {"required": ["video"]}}},
+            "then": {
+                "properties": {"duration": {"const": 7}},
+                "not": {"anyOf": [{"required": [k]} for k in
+                                  ("width", "height", "seed", "resolution")]},
+            },
+        })  # fmt: skip
     if spec.get("provider"):
         props["providerSettings"] = {
             "type": "object",

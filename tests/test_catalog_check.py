@@ -436,3 +436,17 @@ async def test_a_schema_without_seed_withdraws_the_seed_and_nothing_else(db, ser
     assert not catalog.advanced(runway, base).seed  # the Advanced screen stops offering it
     assert [p.code for p in catalog.validate(runway, Mode.T2V, {"seed": 5})] == ["withdrawn"]
     assert isinstance(catalog.validate(runway, Mode.T2V, {}), ValidParams)  # the rest stays
+
+
+async def test_a_schema_without_video_input_withdraws_the_extension_alone(db, server, http):
+    catalog = load_catalog()
+    checker = CatalogChecker(catalog, db, http, server.schemas_url, alert=Alerts())
+    await checker.check()
+    veo = catalog.get("google:3@3")
+    assert catalog.extension(veo) is not None and catalog.extension(veo).duration == 7
+    server.rules.change("google:3@3", video_input=False)  # Runware stops taking inputs.video
+    [change] = await checker.check()
+    assert "withdrawn extend=True" in change
+    assert catalog.extension(veo) is None  # no "Extend" button from now on
+    assert isinstance(catalog.validate(veo, Mode.T2V, {}), ValidParams)  # the rest stays
+    assert catalog.extension(catalog.get("klingai:6@1")) is None  # never offered there

@@ -13,7 +13,7 @@ from PIL import Image
 
 from bot.app import build_edit_runner, build_runner
 from handlers.callbacks import EditAction, Editing, Gallery, GalleryAction
-from services.catalog import Mode
+from services.catalog import Mode, video_task
 from services.editing import FFmpeg
 from services.jobs import Draft, Status
 from tests.harness import Harness
@@ -56,7 +56,12 @@ async def delivered(h, video: bytes | None, *, user=USER, kept=True, seconds=Non
         await jobs.update(job, params=json.dumps({**job.params, "duration": seconds}))
         job = await jobs.get(job.id)
     job = await jobs.move(job, Status.SUBMITTED)
-    job = await jobs.move(job, Status.SUCCEEDED, video_url="http://127.0.0.1:9/gone.mp4")
+    job = await jobs.move(
+        job,
+        Status.SUCCEEDED,
+        video_url="http://127.0.0.1:9/gone.mp4",
+        video_uuid=f"v-{job.task_uuid}",
+    )
     job = await jobs.move(job, Status.DELIVERED, file_id=f"FILE-{job.id}", delivered_as="video")
     if video is not None:
         if kept:
@@ -267,3 +272,35 @@ async def test_continue_in_russian_and_a_video_too_old(h, clips):
     await ru.press(Editing(action=EditAction.CONTINUE, job=gone.id).pack())
     assert f"Видео #{gone.id} слишком старое для редактирования" in ru.last_text()
     assert await h.services.db.fetchval("SELECT count(*) FROM drafts") == 0
+
+
+async def test_extend_a_veo_video_natively_and_only_where_the_model_can(h, clips):
+    source = await delivered(h, clips["wide"], seconds=3)
+    await open_item(h, source)
+    await h.tap("Extend by 7 s")
+    assert f"Extending #{source.id} by 7 s with Veo 3.1 Fast." in h.last_text()
+    await h.send("the fox jumps over the stream")
+    card = h.screen()
+    assert f"⏩ Extends video #{source.id} by 7 s" in card.text and "Duration: 7 s" in card.text
+    assert "Aspect ratio" not in card.text and "Change parameters" not in str(h.buttons(card))
+    await h.tap("Generate", card)
+    job = (await h.jobs())[-1]
+    assert job.video_input == f"v-{source.task_uuid}" and job.extends == source.id
+    model = h.services.catalog.get("google:3@3")
+    params = h.services.catalog.validate(model, Mode.T2V, job.params)
+    task = video_task(model, params, job.prompt, job.task_uuid, video=job.video_input)
+    assert task["inputs"] == {"video": f"v-{source.task_uuid}"} and task["duration"] == 7
+    assert not {"width", "height", "resolution", "seed"} & set(task)
+    assert job.tokens == params.price  # 7 s of Veo 3.1 Fast with sound
+
+    # A model without a native extension: no button, and a forged tap says to use Continue.
+    kling = await h.services.jobs.create(
+        Draft(USER, USER, Mode.T2V, "klingai:6@1", {"duration": 5}, "a fox")
+    )
+    kling = await h.services.jobs.move(kling, Status.SUBMITTED)
+    kling = await h.services.jobs.move(kling, Status.SUCCEEDED, video_uuid="v-x", video_url="u")
+    kling = await h.services.jobs.move(kling, Status.DELIVERED, file_id="F", delivered_as="video")
+    await open_item(h, kling)
+    assert "Extend" not in str(h.buttons()) and "Continue from here" in str(h.buttons())
+    answer = await h.press(Editing(action=EditAction.EXTEND, job=kling.id).pack())
+    assert answer == "This video can't be extended: use Continue."

@@ -24,7 +24,7 @@ from handlers.ui import Event, outdated, show
 from handlers.wizard.compare import shared_screen
 from handlers.wizard.params import begin, show_params
 from services.billing import Billing
-from services.catalog import Catalog, Mode
+from services.catalog import Catalog, Mode, ValidParams
 from services.drafts import MAX_VARIANTS, Drafts, StoredDraft
 from services.errors import DomainError, DraftGone
 from services.ideas import Ideas
@@ -273,7 +273,9 @@ async def again(
     ):
         await callback.answer(_("This video can't be repeated any more."), show_alert=True)
         return
-    await callback.answer()
+    if job.edit_kind is not None:  # a trim or a join: nothing to generate again
+        await callback.answer(_("This video can't be repeated any more."), show_alert=True)
+        return
     data = WizardData(
         mode=job.mode,
         model_id=job.model_id,
@@ -282,7 +284,19 @@ async def again(
         prompt_en=job.prompt if job.prompt_original else None,
         last_image_uuid=job.last_image_uuid,
         seed=job.fixed_seed,
+        video_input=job.video_input,
+        extends=job.extends,
     )
+    if job.video_input is not None:  # an extension of the same video, once more
+        model = catalog.available(job.model_id)
+        extension = catalog.validate(model, job.mode, dict(job.params)) if model else None
+        if not isinstance(extension, ValidParams):
+            await callback.answer(_("This video can't be repeated any more."), show_alert=True)
+            return
+        await callback.answer()
+        await cards.make(callback, state, data.with_params(extension), user)
+        return
+    await callback.answer()
     await successor_card(callback, state, catalog, cards, user, data, job.params)
 
 

@@ -38,6 +38,7 @@ class ValidParams:
     size: str | None = None  # width x height, where sent
     seed: int | None = None  # advanced: a fixed seed (None: Runware picks one)
     negative: str | None = None  # advanced: what the video should avoid (negativePrompt)
+    extend: bool = False  # a native extension of a video (inputs.video): no size is sent
 
     def to_json(self) -> dict[str, Any]:
         chosen: dict[str, Any] = {
@@ -50,6 +51,8 @@ class ValidParams:
             chosen["seed"] = self.seed
         if self.negative is not None:
             chosen["negative"] = self.negative
+        if self.extend:
+            chosen["extend"] = True
         return chosen
 
     def facts(self, frames: int) -> dict[str, Any]:
@@ -65,6 +68,8 @@ class ValidParams:
             facts["adv.seed"] = True
         if self.negative is not None:
             facts["adv.negative"] = True
+        if self.extend:
+            facts["extend"] = True
         return facts
 
 
@@ -89,6 +94,9 @@ def validate_params(
         return [Problem("mode", f"unknown mode {mode!r}", {"mode": mode})]
     if not model.supports(mode):
         return [Problem("mode", f"{model.name} does not do {mode.value}", {"mode": mode.value})]
+    if chosen.get("extend") not in (None, False):
+        return _extension(model, mode, chosen, pricing)
+    chosen.pop("extend", None)
     for key in sorted(set(chosen) - {"duration", "resolution", "aspect", "options", *ADVANCED}):
         problems.append(Problem("unknown", f"unknown parameter {key!r}", {"key": key}))
     duration = _duration(model, mode, chosen.get("duration"), problems)
@@ -115,6 +123,40 @@ def validate_params(
 
 
 ADVANCED = ("seed", "negative")
+
+
+def _extension(
+    model: VideoModel, mode: Mode, chosen: dict[str, Any], pricing: Pricing
+) -> ValidParams | list[Problem]:
+    """A native extension of a video the model made: its extension length, no size (the video
+    decides), the model's options; no seed (Runware takes none with inputs.video)."""
+    problems: list[Problem] = []
+    if chosen.get("extend") is not True or mode is not Mode.T2V or not model.extend:
+        return [Problem("extend", f"{model.name} does not extend videos", {})]
+    for key in sorted(set(chosen) - {"duration", "resolution", "aspect", "options", "extend"}):
+        problems.append(Problem("unknown", f"{key} is not taken with an extension", {"key": key}))
+    duration = chosen.get("duration")
+    if duration is not None and duration != model.extend:
+        problems.append(
+            Problem("duration", f"an extension is {model.extend} s", {"allowed": model.extend})
+        )
+    if chosen.get("resolution") is not None or chosen.get("aspect") is not None:
+        problems.append(Problem("size_i2v", "an extension takes the size of the video", {}))
+    options = _options(model, mode, model.extend, chosen.get("options") or {}, problems)
+    if problems:
+        return problems
+    usd = model.usd(model.extend, None, options)
+    return ValidParams(
+        model_id=model.id,
+        mode=mode,
+        duration=model.extend,
+        resolution=None,
+        aspect=None,
+        options=options,
+        price=pricing.tokens(usd),
+        usd=usd,
+        extend=True,
+    )
 
 
 def _seed(model: VideoModel, seed: Any, problems: list[Problem]) -> int | None:

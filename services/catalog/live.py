@@ -195,6 +195,14 @@ class Catalog:
             switches=switches,
         )
 
+    def extension(self, model: VideoModel) -> ValidParams | None:
+        """The model's native extension of a video it made, where it has one and the live
+        check has not withdrawn it."""
+        if not model.extend:
+            return None
+        valid = self.validate(model, Mode.T2V, {"extend": True})
+        return valid if isinstance(valid, ValidParams) else None
+
     def min_price(self, model: VideoModel, mode: Mode) -> int | None:
         return self._kept(("min_price", model.id, mode), lambda: self._min_price(model, mode))
 

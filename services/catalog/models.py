@@ -126,6 +126,7 @@ class VideoModel(_Strict):
     last_frame: bool = False
     seed: bool = False  # takes a top-level seed
     negative_prompt: int = Field(default=0, ge=0)  # longest negativePrompt taken (0: none)
+    extend: int = Field(default=0, ge=0, le=60)  # extends a video it made by this many s (0: no)
     prompt_min: int = Field(default=2, ge=0)
     prompt_max: int = Field(default=3000, ge=1)
     prompt_required_i2v: bool = True

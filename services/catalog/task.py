@@ -16,10 +16,12 @@ def video_task(
     images: tuple[str, ...] = (),
     *,
     ttl: int | None = None,
+    video: str | None = None,
 ) -> dict[str, Any]:
     """The videoInference task: every option the user saw is sent explicitly, each where the
     model takes it; the size as width/height or as resolution, as the model takes it in this
-    mode; frame images as inputs.frameImages (first, then last)."""
+    mode; frame images as inputs.frameImages (first, then last); an extension's video as
+    inputs.video."""
     task: dict[str, Any] = {
         "taskType": "videoInference",
         "taskUUID": task_uuid,
@@ -44,7 +46,9 @@ def video_task(
         task["seed"] = params.seed
     if params.negative is not None:
         task["negativePrompt"] = params.negative
-    if images:
+    if params.extend:  # the video to extend: Runware's videoUUID of one the model made
+        task["inputs"] = {"video": video}
+    elif images:
         frames = ("first", "last")[: len(images)]
         task["inputs"] = {
             "frameImages": [

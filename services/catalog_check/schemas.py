@@ -25,6 +25,7 @@ from services.catalog import (
 )
 
 SAMPLE_PROMPT = "A red fox runs through fresh snow at sunrise, cinematic"
+SAMPLE_VIDEO = "00000000-0000-4000-8000-000000000000"
 FACT_ORDER = ("duration", "resolution", "aspect", "frames", "mode")
 
 
@@ -74,6 +75,11 @@ def requests_of(model: VideoModel, catalog: Catalog) -> list[tuple[dict[str, Any
                 task = video_task(model, params, prompt, str(uuid.uuid4()), images)
                 out.append((task, params.facts(frames)))
         out += _advanced_requests(model, mode, catalog, frame_counts[-1])
+    if model.extend:  # the native extension of a video the model made
+        params = validate_params(model, Mode.T2V, {"extend": True}, catalog.pricing)
+        if isinstance(params, ValidParams):
+            task = video_task(model, params, SAMPLE_PROMPT, str(uuid.uuid4()), video=SAMPLE_VIDEO)
+            out.append((task, params.facts(0)))
     return out
 
 
@@ -116,7 +122,9 @@ def withdrawals(
             continue
         path, _, message = error.partition(": ")
         item = Withdrawal(dict(facts), path, message)
-        for key in (*FACT_ORDER, *sorted(k for k in facts if k.startswith(("opt.", "adv.")))):
+        extra = sorted(k for k in facts if k.startswith(("opt.", "adv.")))
+        first = ("extend",) if "extend" in facts else ()  # an extension: said as one
+        for key in (*first, *FACT_ORDER, *extra):
             with_it = [e for f, e in checked if f.get(key) == facts[key]]
             if with_it and all(e is not None for e in with_it):
                 item = Withdrawal({key: facts[key]}, path, message)

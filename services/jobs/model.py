@@ -81,6 +81,9 @@ class Job:
     summary_at: float | None = None  # the group's first job: when its summary was taken
     edit_kind: str | None = None  # made by an edit: "trim" or "join" (None: generated)
     edit_of: tuple[int, ...] = ()  # the videos it was made from, in order
+    video_input: str | None = None  # an extension: the video extended (Runware's videoUUID)
+    extends: int | None = None  # ... and the job that made it
+    video_uuid: str | None = None  # Runware's id of the video made (what an extension names)
 
     @property
     def fixed_seed(self) -> int | None:
@@ -154,6 +157,9 @@ class Job:
             summary_at=row["summary_at"],
             edit_kind=row["edit_kind"],
             edit_of=tuple(json.loads(row["edit_of"])) if row["edit_of"] else (),
+            video_input=row["video_input"],
+            extends=row["extends"],
+            video_uuid=row["video_uuid"],
         )
 
 
@@ -172,6 +178,8 @@ class Draft:
     prompt_original: str | None = None  # the user's words when `prompt` is their translation
     last_image: bytes | None = None  # advanced: the last frame (image-to-video)
     last_image_uuid: str | None = None  # a last frame Runware already has ("again")
+    video_input: str | None = None  # an extension: the video to extend (Runware's videoUUID)
+    extends: int | None = None  # ... and the user's job that made it
 
     @property
     def has_last_frame(self) -> bool:

@@ -92,6 +92,9 @@ class JobService:
             problems.append(Problem("image", "text-to-video takes no image"))
         if draft.has_last_frame and not (draft.mode is Mode.I2V and model.last_frame):
             problems.append(Problem("last_frame", f"{model.name} takes no last frame here"))
+        extension = isinstance(result, ValidParams) and result.extend
+        if extension != (draft.video_input is not None):
+            problems.append(Problem("extend", "an extension needs the video it extends"))
         if draft.last_image is not None and image_mime(draft.last_image) is None:
             problems.append(Problem("image", "the last frame must be a JPEG, PNG or WEBP image"))
         if problems or not isinstance(result, ValidParams) or isinstance(prompt, Problem):
@@ -133,6 +136,8 @@ class JobService:
             prompt_original=stored.prompt if sent else None,
             last_image=last,
             last_image_uuid=stored.last_image_uuid,
+            video_input=stored.video_input,
+            extends=stored.extends,
         )
         if stored.compare:  # models side by side: each entry its own model and parameters
             each = [replace(draft, model_id=m, params=p) for m, p in stored.compare]
@@ -204,7 +209,8 @@ class JobService:
             "INSERT INTO jobs (user_id, chat_id, mode, model_id, params, prompt, task_uuid,"
             " image_uuid, tokens, progress_message_id, prompt_original, created_at, updated_at,"
             " callback_token, group_id, variant, variants, extras, last_frame, last_image_uuid,"
-            " compare) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " compare, video_input, extends)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 draft.user_id,
                 draft.chat_id,
@@ -227,6 +233,8 @@ class JobService:
                 int(draft.has_last_frame),
                 draft.last_image_uuid,
                 int(compare),
+                draft.video_input,
+                draft.extends,
             ),
         )
         await self.billing.charge_for_job(draft.user_id, job_id, params.price, tx=tx)

@@ -240,6 +240,7 @@ class JobRunner:
                 images,
                 ttl=self.options.result_ttl,
                 webhook_url=self._result_url(job),
+                video_uuid=job.video_input,
             )
             await self.runware.submit_video(request, retry=attempt > 1)
         except RunwareFailure as exc:
@@ -280,7 +281,13 @@ class JobRunner:
             count = (2 if job.last_frame else 1) if job.mode.value == "i2v" else 0
             frames = ("00000000-0000-4000-8000-000000000000",) * count
             task = video_task(
-                model, params, job.prompt, job.task_uuid, frames, ttl=self.options.result_ttl
+                model,
+                params,
+                job.prompt,
+                job.task_uuid,
+                frames,
+                ttl=self.options.result_ttl,
+                video=job.video_input,
             )
             refusal = self.checker.refusal(model.id, task)
             if refusal is not None:

@@ -59,6 +59,7 @@ class VideoRequest:
     image_uuids: tuple[str, ...] = ()  # image-to-video: first (and last) frame
     ttl: int | None = None  # seconds the result URL lives
     webhook_url: str | None = None  # where Runware POSTs the result (webhook mode)
+    video_uuid: str | None = None  # an extension: the video to extend (Runware's videoUUID)
 
 
 def new_task_uuid() -> str:
@@ -241,6 +242,7 @@ class RunwareClient:
             request.task_uuid,
             request.image_uuids,
             ttl=request.ttl,
+            video=request.video_uuid,
         )
         if request.webhook_url is not None:
             task["webhookURL"] = request.webhook_url

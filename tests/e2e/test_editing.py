@@ -56,3 +56,23 @@ async def test_trim_then_join_from_the_chat(bot: BotProcess, telegram, runware, 
     assert [(r[1], r[2], r[3]) for r in rows[1:]] == [("trim", "[1]", 0), ("join", "[1, 2]", 5)]
     assert runware.violations == []
     bot.assert_books_balance()
+
+
+async def test_extend_a_veo_video_through_the_fake_runware(bot: BotProcess, telegram, runware):
+    user = 4302
+    card = await card_from_text(telegram, user, "a kite over the dunes")
+    await generate(telegram, user, card)
+    video = await telegram.wait_message(user, "kite", kind="video", timeout=60)
+    mark = telegram.mark(user)
+    await telegram.tap(user, video, "Extend by 7 s")
+    await telegram.wait_message(user, "Extending #1 by 7 s with Veo 3.1 Fast", after=mark)
+    telegram.send_text(user, "the kite climbs into the clouds")
+    card = await telegram.wait_message(user, "Extends video #1 by 7 s", after=mark)
+    await generate(telegram, user, card)
+    await bot.wait_jobs("status = 'delivered'", 2, timeout=60)
+    tasks = [t for r in runware.requests for t in r if t.get("taskType") == "videoInference"]
+    first, extension = tasks
+    assert extension["inputs"] == {"video": f"v-{first['taskUUID']}"}
+    assert extension["duration"] == 7 and "width" not in extension and "seed" not in extension
+    assert runware.violations == [] and runware.refusals == []
+    bot.assert_books_balance()
