@@ -79,7 +79,10 @@ async def test_fifty_users_two_videos_each_across_replicas_with_one_killed(
             # first. The user is told so and, as a person would, taps the newer card.
             newest = await telegram.wait_message(uid, "Check and confirm")
             answer = await generate(telegram, uid, newest)
-        assert answer.get("text") == "Started!", (uid, answer)
+        # "Already used": the tap reached the killed replica, which made the job but died
+        # before its answer; Telegram gave the tap to the other replica, which says so.
+        started = ("Started!", "This card was already used: the video is on its way.")
+        assert answer.get("text") in started, (uid, answer)
 
     async def user(uid: int) -> None:
         await through_parameters(telegram, uid, "t2v", "Veo 3.1 Fast", "en")  # the wizard
