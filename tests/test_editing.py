@@ -79,11 +79,14 @@ def editor(h):
 
 async def run_edits(h, rounds: int = 4):
     """A few runner steps, each waited for: edits one at a time (EDIT_CONCURRENCY 1), then the
-    notices of failed ones."""
+    notices of failed ones. Its temporary folders go under the test's, to be counted."""
     runner = editor(h)
+    runner.temp_dir = h.services.settings.database_path.parent / "work"
+    runner.temp_dir.mkdir(exist_ok=True)
     for _ in range(rounds):
         await runner.step()
         await runner.drain()
+    assert list(runner.temp_dir.iterdir()) == []  # every temporary file removed, failed or not
     return runner
 
 
@@ -179,6 +182,14 @@ async def test_bad_joins_and_strangers_change_nothing(h, clips):
     # Someone else's video picked with a forged tap.
     assert await h.press(Editing(action=EditAction.PICK, job=theirs.id).pack()) == "Not found."
     assert await h.services.db.fetchval("SELECT count(*) FROM edits") == 0
+    # The per-user limit counts edits with the videos in progress (one is generating).
+    h.services.jobs.max_active_per_user = 1
+    forged = Editing(action=EditAction.TRIM_GO, job=mine.id, value="0-2").pack()
+    assert (
+        await h.press(forged)
+        == "You already have 1 videos in progress. Please wait until one is ready."
+    )
+    h.services.jobs.max_active_per_user = 4
     # Six: the sixth tick is refused.
     five = [await delivered(h, clips["silent"], seconds=1) for _ in range(4)]
     for job in five:
@@ -304,3 +315,16 @@ async def test_extend_a_veo_video_natively_and_only_where_the_model_can(h, clips
     assert "Extend" not in str(h.buttons()) and "Continue from here" in str(h.buttons())
     answer = await h.press(Editing(action=EditAction.EXTEND, job=kling.id).pack())
     assert answer == "This video can't be extended: use Continue."
+
+
+async def test_trim_in_russian(h, clips):
+    ru = h.as_user(3004, "ru")
+    await ru.give(1000)
+    source = await delivered(h, clips["wide"], seconds=3, user=3004)
+    await ru.send("/start")
+    await ru.press(Editing(action=EditAction.TRIM, job=source.id).pack())
+    assert f"✂️ <b>Обрезать #{source.id}</b> · 3 с" in ru.screen().text
+    assert "Цена: бесплатно" in ru.screen().text
+    await ru.tap("Вторая половина")
+    assert f"Обрезка #{source.id}: оставить 1.5-3 с, длина нового видео 1.5 с." in ru.screen().text
+    assert await ru.tap("✅ Обрезать") == "Обрезаю…"
