@@ -78,7 +78,7 @@ class Admin:
         rows = await self.db.fetchall(
             "SELECT model_id, count(*), count(cost_usd), coalesce(sum(cost_usd), 0),"
             " coalesce(sum(CASE WHEN cost_usd IS NOT NULL THEN tokens END), 0)"
-            " FROM jobs GROUP BY model_id ORDER BY count(*) DESC"
+            " FROM jobs WHERE edit_kind IS NULL GROUP BY model_id ORDER BY count(*) DESC"
         )
         return {r[0]: ModelCost(r[0], r[1], r[2], float(r[3]), int(r[4])) for r in rows}
 
@@ -95,7 +95,8 @@ class Admin:
             " GROUP BY delivered_as"
         )
         by_model = await self.db.fetchall(
-            "SELECT model_id, count(*) FROM jobs GROUP BY model_id ORDER BY count(*) DESC"
+            "SELECT model_id, count(*) FROM jobs WHERE edit_kind IS NULL"
+            " GROUP BY model_id ORDER BY count(*) DESC"
         )
         ledger = await self.db.fetchone(
             "SELECT"

@@ -16,6 +16,7 @@ from handlers.callbacks import EditAction, Editing, Gallery, GalleryAction
 from services.catalog import Mode, video_task
 from services.editing import FFmpeg
 from services.jobs import Draft, Status
+from services.jobs.suspensions import ModelSuspensions
 from tests.harness import Harness
 from tests.servers import engine_settings
 from tests.test_ffmpeg import clip
@@ -328,3 +329,22 @@ async def test_trim_in_russian(h, clips):
     await ru.tap("Вторая половина")
     assert f"Обрезка #{source.id}: оставить 1.5-3 с, длина нового видео 1.5 с." in ru.screen().text
     assert await ru.tap("✅ Обрезать") == "Обрезаю…"
+
+
+async def test_an_edit_does_not_count_as_the_model_working_again(h, clips):
+    """Provider failures in a row withdraw a model for a while; a trim of one of its older
+    videos finishing meanwhile is not a video the provider made, and breaks no streak."""
+    source = await delivered(h, clips["wide"], seconds=3)
+    jobs = h.services.jobs
+    for prompt in ("one", "two"):
+        failing = await jobs.create(Draft(USER, USER, Mode.T2V, "google:3@3", {}, prompt))
+        await jobs.fail(await jobs.move(failing, Status.SUBMITTED), "upstream", "busy")
+    await h.services.edits.create_trim(USER, USER, source.id, 0, 2)
+    await run_edits(h)
+    assert [j.edit_kind for j in await h.jobs()].count("trim") == 1
+    streak = await ModelSuspensions(h.services.db).provider_failures_in_a_row(
+        "google:3@3", 10, 3600
+    )
+    assert streak == 2
+    stats = await h.services.admin.stats()
+    assert stats.jobs_by_model["google:3@3"] == 3  # the source and two failures, not the trim

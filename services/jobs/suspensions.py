@@ -22,6 +22,7 @@ class ModelSuspensions:
         from the jobs themselves, so failures seen by different replicas add up."""
         rows = await self.db.fetchall(
             "SELECT ready_at, error_class FROM jobs WHERE model_id = ? AND created_at > ?"
+            " AND edit_kind IS NULL"  # a trim or join of its video says nothing of the model
             " AND (ready_at IS NOT NULL OR error_class = 'upstream')"
             " ORDER BY coalesce(ready_at, finished_at) DESC, id DESC LIMIT ?",
             (model_id, self.clock() - window, limit),
