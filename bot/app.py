@@ -52,6 +52,7 @@ from services.ideas import Ideas, load_ideas
 from services.jobs import JobService
 from services.migrations import migrate
 from services.payments import Payments
+from services.promos import Promos
 from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
 from services.translate import LibreTranslate, PromptTranslator
@@ -92,6 +93,7 @@ class Services:
     edits: EditService
     sources: VideoSources  # where edits get their source videos
     ffmpeg: FFmpeg
+    promos: Promos
     redis: Redis | None = None  # REDIS_URL: what the replicas share besides the database
     closed: bool = False
 
@@ -198,6 +200,7 @@ async def build_services(settings: Settings) -> Services:
         edits,
         sources,
         ffmpeg,
+        Promos(db, billing),
         redis,
     )
 
@@ -313,6 +316,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         edits=services.edits,
         sources=services.sources,
         ffmpeg=services.ffmpeg,
+        promos=services.promos,
     )
     for observer in (dp.message, dp.callback_query, dp.pre_checkout_query):
         observer.middleware(provide)

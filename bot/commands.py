@@ -19,6 +19,7 @@ COMMANDS = {
         BotCommand(command="language", description="Language"),
         BotCommand(command="settings", description="Settings: language, original quality"),
         BotCommand(command="buy", description="Buy tokens with Stars"),
+        BotCommand(command="promo", description="Use a promo code: /promo <code>"),
         BotCommand(command="help", description="How it works"),
         BotCommand(command="cancel", description="Stop what you are doing"),
         BotCommand(command="terms", description="Terms of service"),
@@ -31,6 +32,7 @@ COMMANDS = {
         BotCommand(command="language", description="Язык"),
         BotCommand(command="settings", description="Настройки: язык, исходное качество"),
         BotCommand(command="buy", description="Купить токены за звёзды"),
+        BotCommand(command="promo", description="Промокод: /promo <код>"),
         BotCommand(command="help", description="Как это работает"),
         BotCommand(command="cancel", description="Остановить текущее действие"),
         BotCommand(command="terms", description="Условия использования"),
@@ -50,6 +52,7 @@ ADMIN_COMMANDS = [
     BotCommand(command="reconcile", description="Credit payments missing from the database"),
     BotCommand(command="pause", description="Stop accepting generations"),
     BotCommand(command="resume", description="Accept generations again"),
+    BotCommand(command="promo", description="Promo codes: /promo create|list|off"),
 ]
 
 

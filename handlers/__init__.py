@@ -3,7 +3,7 @@
 from aiogram import Router
 from aiogram.filters import CommandStart
 
-from handlers import admin, common, editing, errors, gallery, payments, wizard
+from handlers import admin, common, editing, errors, gallery, payments, promo, wizard
 from handlers.filters import OtherChat
 
 
@@ -28,6 +28,7 @@ def setup_routers(root: Router, admin_ids: frozenset[int] = frozenset()) -> None
     root.include_routers(
         wizard.setup(),
         common.setup_commands(),
+        promo.setup(),
         gallery.setup(),
         editing.setup(),
         payments.setup(),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 from aiogram import Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers import gallery, screens, wizard
+from handlers import gallery, promo, screens, wizard
 from handlers.callbacks import Language, Menu, MenuAction, Setting
 from handlers.filters import IsCommand, Tapped, TappedAny
 from handlers.payments import packages_keyboard
@@ -23,6 +23,7 @@ from services.catalog import Catalog, Mode
 from services.drafts import Drafts
 from services.jobs import JobService
 from services.payments import Payments
+from services.promos import Promos
 from services.users import LANGUAGES, User, Users
 
 
@@ -55,8 +56,19 @@ async def balance_screen(
     return "\n".join(lines), packages_keyboard(payments)
 
 
-async def cmd_start(message: Message, state: FSMContext, billing: Billing, user: User) -> None:
+async def cmd_start(
+    message: Message,
+    state: FSMContext,
+    billing: Billing,
+    promos: Promos,
+    user: User,
+    command: CommandObject | None = None,
+) -> None:
+    """The greeting; a link's payload "promo-<CODE>" redeems the code first."""
     await state.clear()
+    payload = (command.args or "") if command else ""
+    if payload.startswith(promo.LINK_PREFIX):
+        await promo.redeem(message, promos, user, payload.removeprefix(promo.LINK_PREFIX))
     name = message.from_user.first_name if message.from_user else ""
     await message.answer(
         screens.greeting(name, await billing.balance(user.id)), reply_markup=screens.main_menu()
