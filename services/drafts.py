@@ -161,14 +161,16 @@ class Drafts:
 
     async def set_last_image(self, draft_id: int, user_id: int, image_id: int | None) -> bool:
         """The open card's last frame: a staged photo of the user's, or none."""
+        update = (
+            "UPDATE drafts SET last_image_id = ?, last_image_uuid = NULL"
+            " WHERE id = ? AND user_id = ? AND status = 'open'"
+        )
+        params: tuple[object, ...] = (image_id, draft_id, user_id)
+        if image_id is not None:  # only a photo this user staged
+            update += " AND EXISTS (SELECT 1 FROM staged_images WHERE id = ? AND user_id = ?)"
+            params += (image_id, user_id)
         async with self.db.transaction(hot=True) as tx:
-            changed = await tx.execute(
-                "UPDATE drafts SET last_image_id = ?, last_image_uuid = NULL"
-                " WHERE id = ? AND user_id = ? AND status = 'open'"
-                " AND (? IS NULL OR EXISTS"
-                " (SELECT 1 FROM staged_images WHERE id = ? AND user_id = ?))",
-                (image_id, draft_id, user_id, image_id, image_id, user_id),
-            )
+            changed = await tx.execute(update, params)
         return changed > 0
 
     async def set_prompt_sent(

@@ -28,3 +28,20 @@ async def test_a_saved_draft_is_what_reading_it_back_gives(db):
     other = await drafts.save(7, Mode.T2V, "google:3@3", {"duration": 8}, "rain")
     assert other.id != saved.id and other == await drafts.get(other.id, 7)
     assert await drafts.get(saved.id, 8) is None  # another user's draft reads as not found
+
+
+async def test_a_last_frame_is_only_a_photo_the_user_staged(db):
+    users = Users(db, Billing(db))
+    for user in (1, 2):
+        await users.touch(user, f"u{user}", "en")
+    drafts = Drafts(db)
+    card = await drafts.save(1, Mode.I2V, "google:3@3", {}, "a fox", image_uuid="img-1")
+    mine = await drafts.stage_image(1, b"png", "image/png")
+    theirs = await drafts.stage_image(2, b"png", "image/png")
+    assert not await drafts.set_last_image(card.id, 1, theirs)  # another user's photo
+    assert not await drafts.set_last_image(card.id, 2, mine)  # another user's card
+    assert (await drafts.get(card.id, 1)).last_image_id is None
+    assert await drafts.set_last_image(card.id, 1, mine)
+    assert (await drafts.get(card.id, 1)).last_image_id == mine
+    assert await drafts.set_last_image(card.id, 1, None)  # removed
+    assert (await drafts.get(card.id, 1)).has_last_frame is False

@@ -13,7 +13,7 @@ from typing import Any
 
 from services.billing import Billing
 from services.db import Database, Row
-from services.errors import EditRefused, TooManyActiveJobs
+from services.errors import EditRefused
 from services.jobs import Job, JobService, Status
 
 Clock = Callable[[], float]
@@ -152,14 +152,7 @@ class EditService:
         """The edit and its charge, one transaction; the per-user limit of work in progress
         counts it. Raises TooManyActiveJobs or InsufficientBalance, changing nothing."""
         async with self.db.transaction() as tx:
-            active = await tx.fetchval(
-                "SELECT (SELECT count(*) FROM jobs WHERE user_id = ? AND status IN"
-                " ('queued', 'uploading', 'submitted', 'succeeded')) + (SELECT count(*) FROM"
-                " edits WHERE user_id = ? AND status IN ('queued', 'running'))",
-                (user_id, user_id),
-            )
-            if active >= self.jobs.max_active_per_user:
-                raise TooManyActiveJobs(self.jobs.max_active_per_user)
+            await self.jobs.refuse_if_full(tx, user_id)
             edit_id = await tx.insert(
                 "INSERT INTO edits (user_id, chat_id, kind, sources, start_s, end_s, tokens,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -190,12 +190,7 @@ class JobService:
         group: tuple[int | None, int, int] | None = None,  # (group_id, variant, variants)
         compare: bool = False,
     ) -> Job:
-        active = await tx.fetchval(
-            _ACTIVE_COUNT,
-            (draft.user_id, *ACTIVE, draft.user_id),
-        )
-        if active >= self.max_active_per_user:
-            raise TooManyActiveJobs(self.max_active_per_user)
+        await self.refuse_if_full(tx, draft.user_id)
         now = self.clock()
         group_id, variant, variants = group or (None, 1, 1)
         wants = await tx.fetchone(
@@ -251,6 +246,14 @@ class JobService:
         return await _get(tx, job_id)
 
     # --- reading ------------------------------------------------------------------------------
+
+    async def refuse_if_full(self, tx: Tx, user_id: int) -> None:
+        """TooManyActiveJobs when the user's videos in progress and edits fill their limit
+        (in the caller's transaction: the job or edit it is about to make counts next)."""
+        if await tx.fetchval(_ACTIVE_COUNT, (user_id, *ACTIVE, user_id)) >= (
+            self.max_active_per_user
+        ):
+            raise TooManyActiveJobs(self.max_active_per_user)
 
     async def active_count(self, user_id: int) -> int:
         """The user's jobs in progress (what the per-user limit counts)."""
