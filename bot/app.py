@@ -53,6 +53,7 @@ from services.jobs import JobService
 from services.migrations import migrate
 from services.payments import Payments
 from services.promos import Promos
+from services.referrals import Referrals
 from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
 from services.translate import LibreTranslate, PromptTranslator
@@ -94,6 +95,7 @@ class Services:
     sources: VideoSources  # where edits get their source videos
     ffmpeg: FFmpeg
     promos: Promos
+    referrals: Referrals
     redis: Redis | None = None  # REDIS_URL: what the replicas share besides the database
     closed: bool = False
 
@@ -178,6 +180,7 @@ async def build_services(settings: Settings) -> Services:
     )
     await sources.cleanup()
     ffmpeg = FFmpeg(time_limit=settings.edit_time_limit_seconds, max_bytes=upload_limit)
+    referrals = Referrals(db, billing, settings.referral_bonus_percent)
     return Services(
         settings,
         db,
@@ -189,7 +192,7 @@ async def build_services(settings: Settings) -> Services:
         jobs,
         drafts,
         Admin(db, billing),
-        Payments(db, billing, settings.token_packages),
+        Payments(db, billing, settings.token_packages, referrals=referrals),
         build_i18n(),
         downloads,
         translator,
@@ -201,6 +204,7 @@ async def build_services(settings: Settings) -> Services:
         sources,
         ffmpeg,
         Promos(db, billing),
+        referrals,
         redis,
     )
 
@@ -317,6 +321,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         sources=services.sources,
         ffmpeg=services.ffmpeg,
         promos=services.promos,
+        referrals=services.referrals,
     )
     for observer in (dp.message, dp.callback_query, dp.pre_checkout_query):
         observer.middleware(provide)

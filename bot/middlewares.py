@@ -27,8 +27,9 @@ class UserMiddleware(I18nMiddleware):
         sender = data.get("event_from_user")
         if not isinstance(sender, User) or sender.is_bot:
             return self.i18n.default_locale
-        user, _ = await self.users.touch(sender.id, sender.username, sender.language_code)
+        user, created = await self.users.touch(sender.id, sender.username, sender.language_code)
         data["user"] = user
+        data["user_is_new"] = created  # this very update made them: a start link may refer
         return user.language
 
 

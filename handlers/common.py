@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers import gallery, promo, screens, wizard
+from handlers import gallery, invite, promo, screens, wizard
 from handlers.callbacks import Language, Menu, MenuAction, Setting
 from handlers.filters import IsCommand, Tapped, TappedAny
 from handlers.payments import packages_keyboard
@@ -24,6 +24,8 @@ from services.drafts import Drafts
 from services.jobs import JobService
 from services.payments import Payments
 from services.promos import Promos
+from services.referrals import LINK_PREFIX as REF_PREFIX
+from services.referrals import Referrals
 from services.users import LANGUAGES, User, Users
 
 
@@ -61,14 +63,24 @@ async def cmd_start(
     state: FSMContext,
     billing: Billing,
     promos: Promos,
+    referrals: Referrals,
+    users: Users,
+    bot: Bot,
+    i18n: I18n,
     user: User,
     command: CommandObject | None = None,
+    user_is_new: bool = False,
 ) -> None:
-    """The greeting; a link's payload "promo-<CODE>" redeems the code first."""
+    """The greeting; a link's payload "promo-<CODE>" redeems the code first, "ref-<id>" makes a
+    new user the inviter's."""
     await state.clear()
     payload = (command.args or "") if command else ""
     if payload.startswith(promo.LINK_PREFIX):
         await promo.redeem(message, promos, user, payload.removeprefix(promo.LINK_PREFIX))
+    elif payload.startswith(REF_PREFIX):
+        await invite.follow_link(
+            message, payload, referrals, users, bot, i18n, user, new=user_is_new
+        )
     name = message.from_user.first_name if message.from_user else ""
     await message.answer(
         screens.greeting(name, await billing.balance(user.id)), reply_markup=screens.main_menu()

@@ -21,8 +21,10 @@ from aiogram.types import (
     Message,
     PreCheckoutQuery,
 )
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers import invite
 from handlers.callbacks import Menu, MenuAction
 from handlers.filters import CommandOrPayment, Tapped
 from handlers.i18n import LOCALES_DIR
@@ -39,7 +41,7 @@ from services.errors import (
     TokensSpent,
 )
 from services.payments import Package, Payments, make_payload
-from services.users import User
+from services.users import User, Users
 from telegram_side import stars
 
 log = logging.getLogger(__name__)
@@ -134,7 +136,13 @@ async def on_pre_checkout(query: PreCheckoutQuery, payments: Payments) -> None:
 
 
 async def on_successful_payment(
-    message: Message, payments: Payments, bot: Bot, admin_ids: frozenset[int], user: User
+    message: Message,
+    payments: Payments,
+    users: Users,
+    bot: Bot,
+    i18n: I18n,
+    admin_ids: frozenset[int],
+    user: User,
 ) -> None:
     paid = message.successful_payment
     assert paid is not None
@@ -159,11 +167,15 @@ async def on_successful_payment(
             f"from {user.id}: payload {paid.invoice_payload!r}",
         )
         return
-    await message.answer(
-        _("✅ Payment received: {tokens} added. Balance: {balance}.").format(
-            tokens=tokens(recorded.tokens), balance=tokens(recorded.balance)
-        )
+    text = _("✅ Payment received: {tokens} added. Balance: {balance}.").format(
+        tokens=tokens(recorded.tokens), balance=tokens(recorded.balance)
     )
+    if recorded.referral is not None:
+        text += "\n" + _("🤝 The friend who invited you got a thank-you bonus.")
+    await message.answer(text)
+    if recorded.referral is not None:
+        buyer = message.from_user.first_name if message.from_user else ""
+        await invite.tell_bonus(recorded.referral, buyer, users, bot, i18n, refunded=False)
 
 
 async def alert(bot: Bot, admin_ids: frozenset[int], text: str) -> None:
@@ -207,7 +219,13 @@ def refund_problem_text(exc: Exception, charge: str) -> str:
 
 
 async def cmd_refundstars(
-    message: Message, command: CommandObject, payments: Payments, bot: Bot, user: User
+    message: Message,
+    command: CommandObject,
+    payments: Payments,
+    users: Users,
+    bot: Bot,
+    i18n: I18n,
+    user: User,
 ) -> None:
     """/refundstars <charge id> [force]: the Stars back to the payer, the tokens taken back."""
     parts = (command.args or "").split()
@@ -227,6 +245,13 @@ async def cmd_refundstars(
             taken=tokens(done.tokens_taken), balance=tokens(done.balance)
         )
     )
+    if done.referral is not None:
+        await message.answer(
+            _("The inviter's bonus for this purchase: {taken} taken back (user {id}).").format(
+                taken=tokens(done.referral.tokens), id=done.referral.referrer_id
+            )
+        )
+        await invite.tell_bonus(done.referral, "", users, bot, i18n, refunded=True)
 
 
 async def cmd_reconcile(message: Message, payments: Payments, bot: Bot) -> None:

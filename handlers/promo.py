@@ -1,5 +1,6 @@
 """Promo codes in the chat: `/promo <CODE>` (or the link t.me/<bot>?start=promo-<CODE>) for
-everyone; `/promo create|list|off` for admins. Every refusal has its own answer."""
+everyone; `/promo create|list|off` for admins. Every refusal has its own answer. The router
+also takes `/invite` (handlers/invite.py): one router less for every update to pass."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers import screens
+from handlers import invite, screens
 from handlers.render import escape, fill
 from services.promos import MAX_DAYS, Promo, PromoRefused, Promos
 from services.users import User
@@ -146,4 +147,5 @@ async def cmd_promo(
 def setup() -> Router:
     router = Router(name="promo")
     router.message.register(cmd_promo, Command("promo"))
+    router.message.register(invite.cmd_invite, Command("invite"))
     return router

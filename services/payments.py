@@ -18,6 +18,7 @@ from services.errors import (
     StarsRefundRefused,
     TokensSpent,
 )
+from services.referrals import Bonus, Referrals
 
 PAYLOAD_RE = re.compile(r"^buy:(\d{1,9}):(\d{1,9}):(\d{1,20})$")
 
@@ -69,6 +70,7 @@ class Recorded:
     tokens: int  # credited for this payment (0: its payload was not understood)
     balance: int
     applied: bool  # False: the charge id was recorded before, nothing changed
+    referral: Bonus | None = None  # the referrer's bonus paid for this purchase
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Payment:
 class Refunded:
     tokens_taken: int
     balance: int
+    referral: Bonus | None = None  # the referrer's bonus for this purchase, taken back
 
 
 @dataclass(frozen=True)
@@ -105,11 +108,13 @@ class Payments:
         packages: tuple[Package, ...],
         *,
         clock: Callable[[], float] = time.time,
+        referrals: Referrals | None = None,
     ) -> None:
         self.db = db
         self.billing = billing
         self.packages = packages
         self.clock = clock
+        self.referrals = referrals
 
     def package(self, tokens: int) -> Package | None:
         return next((p for p in self.packages if p.tokens == tokens), None)
@@ -134,8 +139,9 @@ class Payments:
     async def record(
         self, charge_id: str, user_id: int, payload: str, stars: int, *, source: str = "update"
     ) -> Recorded:
-        """Credit a successful payment once: the payment row and its ledger row commit together,
-        and a charge id seen before changes nothing."""
+        """Credit a successful payment once: the payment row, its ledger row and (for a referred
+        user's first purchase) the referrer's bonus commit together, and a charge id seen before
+        changes nothing."""
         parsed = parse_payload(payload)
         tokens = parsed.tokens if parsed is not None and parsed.user_id == user_id else 0
         async with self.db.transaction() as tx:
@@ -152,7 +158,12 @@ class Payments:
             )
             if tokens:
                 posted = await self.billing.credit(user_id, tokens, Kind.PURCHASE, charge_id, tx=tx)
-                return Recorded(tokens, posted.balance, applied=True)
+                bonus = (
+                    await self.referrals.on_purchase(tx, user_id, charge_id, tokens)
+                    if self.referrals is not None
+                    else None
+                )
+                return Recorded(tokens, posted.balance, applied=True, referral=bonus)
             balance = await tx.fetchval("SELECT balance FROM users WHERE id = ?", (user_id,))
             return Recorded(0, int(balance or 0), applied=True)
 
@@ -213,7 +224,8 @@ class Payments:
             )
 
     async def _complete_refund(self, payment: Payment, admin_id: int) -> Refunded:
-        """The Stars are back with the user: take the tokens back, never below zero, once."""
+        """The Stars are back with the user: take the tokens back, never below zero, once, and
+        the referrer's bonus for this purchase (if any) likewise."""
         async with self.db.transaction() as tx:
             current = int(
                 await tx.fetchval("SELECT balance FROM users WHERE id = ?", (payment.user_id,))
@@ -236,7 +248,12 @@ class Payments:
                     reason="Stars refunded",
                     tx=tx,
                 )
-            return Refunded(take, current - take)
+            bonus = (
+                await self.referrals.on_refund(tx, payment.charge_id)
+                if self.referrals is not None
+                else None
+            )
+            return Refunded(take, current - take, bonus)
 
     async def reconcile(self, seen: Iterable[StarPayment]) -> list[Recorded]:
         """Credit payments Telegram has and the database lacks (a crash between Telegram's
