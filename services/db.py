@@ -16,12 +16,13 @@ as do the WAL checkpoints. Writes go through aiosqlite, except the hot ones (see
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
@@ -56,6 +57,20 @@ async def _open_in_thread(path: Path, *, read_only: bool = False) -> aiosqlite.C
     if read_only:
         await conn.execute("PRAGMA query_only = ON")
     return conn
+
+
+T = TypeVar("T")
+
+
+async def _through_cancel(step: Awaitable[T]) -> T:
+    """Await a step that runs in aiosqlite's thread to its end even when the caller is
+    cancelled meanwhile (the CancelledError is raised after it, not during it)."""
+    future = asyncio.ensure_future(step)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait({future})
+        raise
 
 
 class Database(Protocol):
@@ -196,13 +211,22 @@ class SqliteDatabase:
                 self._committed()
                 return
             conn = self.writer
-            await conn.execute("BEGIN IMMEDIATE")  # waits for another process in its thread
+            # A caller cancelled mid-way (a runner stopped, a timeout) must not leave the
+            # connection inside a transaction: every later write would then fail. The thread
+            # finishes each step whatever happens to the caller, so each is waited for through
+            # a cancellation, and an open transaction is rolled back.
+            try:
+                await _through_cancel(conn.execute("BEGIN IMMEDIATE"))  # may wait in its thread
+            except asyncio.CancelledError:
+                with contextlib.suppress(sqlite3.Error):
+                    await _through_cancel(conn.rollback())
+                raise
             try:
                 yield ThreadTx(conn)
             except BaseException:
-                await conn.rollback()
+                await _through_cancel(conn.rollback())
                 raise
-            await conn.commit()
+            await _through_cancel(conn.commit())
             self._committed()
 
     async def _loop_begin(self) -> sqlite3.Connection:

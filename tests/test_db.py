@@ -113,3 +113,25 @@ async def test_a_read_the_database_cannot_answer_at_once_waits_off_the_loop(db, 
     monkeypatch.setattr(db, "_reader", Busy())
     assert await db.fetchval("SELECT id FROM users WHERE id = 7") == 7
     assert threads and loop_thread not in threads
+
+
+async def test_a_writer_cancelled_mid_transaction_leaves_the_database_writable(db):
+    """A runner stopped or a caller timed out inside a transaction, at any point from BEGIN to
+    COMMIT: its work is rolled back (or committed whole), and the next write goes through."""
+    await write(db, "CREATE TABLE t (n INTEGER)")
+
+    async def pair(n: int) -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t (n) VALUES (?)", (n,))
+            await tx.execute("INSERT INTO t (n) VALUES (?)", (n,))
+
+    for ticks in range(12):  # cancelled after 0, 1, ... 11 turns of the loop
+        task = asyncio.create_task(pair(ticks))
+        for _ in range(ticks):
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await pair(100 + ticks)  # raised "cannot start a transaction within a transaction"
+    rows = await db.fetchall("SELECT n, count(*) FROM t GROUP BY n")
+    assert all(count == 2 for _, count in rows)  # each write whole or not at all
+    assert {n for n, _ in rows} >= {100 + t for t in range(12)}
