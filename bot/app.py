@@ -41,6 +41,7 @@ from handlers.cards import Cards
 from handlers.i18n import build_i18n
 from services.admin import Admin
 from services.billing import Billing
+from services.broadcasts import Broadcasts
 from services.cards import CardService
 from services.catalog import CATALOG_PATH, Catalog, load_catalog
 from services.catalog_check import CatalogChecker
@@ -58,6 +59,7 @@ from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
 from services.translate import LibreTranslate, PromptTranslator
 from services.users import Users
+from telegram_side.broadcaster import BroadcastRunner
 from telegram_side.budget import BudgetMiddleware, LocalBudget, RedisBudget, SendBudget
 from telegram_side.messenger import MB, TelegramMessenger
 from telegram_side.sources import BotVideoFetcher, VideoSources
@@ -96,6 +98,7 @@ class Services:
     ffmpeg: FFmpeg
     promos: Promos
     referrals: Referrals
+    broadcasts: Broadcasts
     redis: Redis | None = None  # REDIS_URL: what the replicas share besides the database
     closed: bool = False
 
@@ -205,6 +208,7 @@ async def build_services(settings: Settings) -> Services:
         ffmpeg,
         Promos(db, billing),
         referrals,
+        Broadcasts(db),
         redis,
     )
 
@@ -322,6 +326,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         ffmpeg=services.ffmpeg,
         promos=services.promos,
         referrals=services.referrals,
+        broadcasts=services.broadcasts,
     )
     for observer in (dp.message, dp.callback_query, dp.pre_checkout_query):
         observer.middleware(provide)
@@ -402,6 +407,13 @@ async def run(settings: Settings) -> None:
     runner = build_runner(services, bot, budget)
     assert isinstance(runner.messenger, TelegramMessenger)
     editor = build_edit_runner(services, bot, runner.messenger)
+    broadcaster = BroadcastRunner(
+        services.broadcasts,
+        bot,
+        budget,
+        services.i18n,
+        share=settings.broadcast_share_percent / 100,
+    )
 
     monitor = LoopLagMonitor(settings.loop_lag_report) if settings.loop_lag_report else None
     stop_checks = asyncio.Event()
@@ -419,6 +431,7 @@ async def run(settings: Settings) -> None:
             log.warning("start-up reconciliation of Stars payments failed: %s", exc)
         runner.start()
         editor.start()
+        broadcaster.start()
         check_task = asyncio.create_task(
             services.checker.run(settings.catalog_check_hours * 3600, stop_checks),
             name="catalog-check",
@@ -431,6 +444,7 @@ async def run(settings: Settings) -> None:
         await asyncio.gather(*background, return_exceptions=True)
         await runner.stop()
         await editor.stop()
+        await broadcaster.stop()
         await dp.storage.close()  # the FSM writes behind: flush before the database closes
         await services.close()
         if monitor is not None:

@@ -55,6 +55,7 @@ ADMIN_COMMANDS = [
     BotCommand(command="pause", description="Stop accepting generations"),
     BotCommand(command="resume", description="Accept generations again"),
     BotCommand(command="promo", description="Promo codes: /promo create|list|off"),
+    BotCommand(command="broadcast", description="Reply to a message: send it to users"),
 ]
 
 

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=300, gt=0, le=3600)
     telegram_api_local: bool = False
     telegram_sends_per_second: int = Field(default=25, ge=1, le=1000)  # for the whole fleet
+    # a broadcast sends only while the last second used less than this share of that budget
+    broadcast_share_percent: int = Field(default=80, ge=10, le=100)
     poll_first_seconds: float = Field(default=5.0, gt=0, le=600)
     poll_max_seconds: float = Field(default=10.0, gt=0, le=600)
     runware_timeout_seconds: float = Field(default=60.0, gt=0, le=600)

@@ -178,3 +178,14 @@ class Gallery(CallbackData, prefix="g"):
     action: GalleryAction
     job: int = 0
     page: int = 0
+
+
+class BroadcastAction(StrEnum):
+    SEND = "send"  # the confirmed draft goes
+    DROP = "drop"  # the draft is thrown away
+    STOP = "stop"  # the running broadcast is cancelled
+
+
+class BroadcastTap(CallbackData, prefix="bc"):
+    action: BroadcastAction
+    id: int

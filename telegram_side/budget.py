@@ -53,7 +53,11 @@ COUNTED = frozenset(
         "editMessageMedia",
     }
 )
-_PRECLAIMED: contextvars.ContextVar[bool] = contextvars.ContextVar("preclaimed", default=False)
+# A one-use pass: the first counted call made inside `preclaimed()` uses the slot taken before;
+# a retry of it (after a 429 or a network fault) takes a new slot like any other send.
+_PRECLAIMED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
+    "preclaimed", default=None
+)
 
 
 class SendBudget(Protocol):
@@ -154,8 +158,9 @@ class RedisBudget:
 
 @contextlib.contextmanager
 def preclaimed() -> Iterator[None]:
-    """The Bot calls made inside already hold their slot (a progress edit)."""
-    token = _PRECLAIMED.set(True)
+    """The first Bot call made inside already holds its slot (a progress edit, a broadcast's
+    copy); any further call, a retry included, takes its own."""
+    token = _PRECLAIMED.set([True])
     try:
         yield
     finally:
@@ -172,6 +177,10 @@ class BudgetMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if method.__api_method__ in COUNTED and not _PRECLAIMED.get():
-            await self.budget.take()
+        if method.__api_method__ in COUNTED:
+            claimed = _PRECLAIMED.get()
+            if claimed:
+                claimed.pop()  # used once
+            else:
+                await self.budget.take()
         return await make_request(bot, method)

@@ -64,8 +64,7 @@ async def test_invite_shows_the_link_and_what_it_brought(h):
         "🤝 The friend who invited you got a thank-you bonus."
     )
     assert inviter.last_text() == (
-        "🎁 Ann made their first purchase: 50 tokens for the invitation. "
-        "Your balance: 50 tokens."
+        "🎁 Ann made their first purchase: 50 tokens for the invitation. Your balance: 50 tokens."
     )
     await inviter.send("/invite")
     assert "Joined through your link: 1 · made a purchase: 1" in inviter.last_text()
@@ -127,9 +126,12 @@ async def test_two_first_purchases_landing_together_pay_one_bonus(h):
         )
     )
     assert await balance(h, INVITER) == 10
-    assert await h.services.db.fetchval(
-        "SELECT count(*) FROM ledger WHERE reference LIKE 'referral:%'"
-    ) == 1
+    assert (
+        await h.services.db.fetchval(
+            "SELECT count(*) FROM ledger WHERE reference LIKE 'referral:%'"
+        )
+        == 1
+    )
 
 
 async def test_a_refund_takes_the_bonus_back_never_below_zero(h):
@@ -143,8 +145,12 @@ async def test_a_refund_takes_the_bonus_back_never_below_zero(h):
         admin.texts()
     )
     assert await balance(h, INVITER) == 0
-    assert h.as_user(INVITER).last_text().startswith(
-        "↩️ A purchase that earned you an invitation bonus was refunded: 30 tokens taken back."
+    assert (
+        h.as_user(INVITER)
+        .last_text()
+        .startswith(
+            "↩️ A purchase that earned you an invitation bonus was refunded: 30 tokens taken back."
+        )
     )
     await admin.send("/refundstars ch-big")  # again: nothing more taken
     assert await balance(h, INVITER) == 0

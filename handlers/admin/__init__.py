@@ -3,7 +3,8 @@ payments.py included. For anyone else they do not exist: the router's filter let
 messages fall through to the unknown-command reply, changing nothing.
 
 Every command parses strictly; anything off gets its usage line and changes nothing. `balances`:
-/topup, /debit, /user, /refund; `operations`: /stats, /models, /pause, /resume."""
+/topup, /debit, /user, /refund; `operations`: /stats, /models, /pause, /resume;
+`broadcast`: /broadcast and its buttons."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from aiogram.filters import Command
 
 from handlers import payments
 from handlers.admin.balances import cmd_debit, cmd_refund, cmd_topup, cmd_user
+from handlers.admin.broadcast import cmd_broadcast, on_broadcast_tap
 from handlers.admin.operations import cmd_models, cmd_pause, cmd_resume, cmd_stats
-from handlers.filters import IsAdmin, IsCommand
+from handlers.callbacks import BroadcastTap
+from handlers.filters import IsAdmin, IsCommand, Tapped
 
 
 def setup(admin_ids: frozenset[int]) -> Router:
@@ -29,4 +32,6 @@ def setup(admin_ids: frozenset[int]) -> Router:
     router.message.register(cmd_resume, Command("resume"))
     router.message.register(payments.cmd_refundstars, Command("refundstars"))
     router.message.register(payments.cmd_reconcile, Command("reconcile"))
+    router.message.register(cmd_broadcast, Command("broadcast"))
+    router.callback_query.register(on_broadcast_tap, Tapped(BroadcastTap), IsAdmin(admin_ids))
     return router
