@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from bot.settings import Settings
 from bot.telegram_retry import RetryMiddleware
 from bot.webhook_mode import leave_webhook, serve_webhook
 from handlers import setup_routers
+from handlers.admin.operations import tell_low_margins
 from handlers.cards import Cards
 from handlers.i18n import build_i18n
 from services.admin import Admin
@@ -49,8 +51,10 @@ from services.db import Database, open_database
 from services.drafts import Drafts
 from services.duties import Duties
 from services.editing import EditMessenger, EditRunner, EditService, FFmpeg, Prices
+from services.exports import Exports
 from services.ideas import Ideas, load_ideas
 from services.jobs import JobService
+from services.margins import MarginWatch
 from services.migrations import migrate
 from services.payments import Payments
 from services.promos import Promos
@@ -99,6 +103,8 @@ class Services:
     promos: Promos
     referrals: Referrals
     broadcasts: Broadcasts
+    exports: Exports
+    margins: MarginWatch
     redis: Redis | None = None  # REDIS_URL: what the replicas share besides the database
     closed: bool = False
 
@@ -184,6 +190,7 @@ async def build_services(settings: Settings) -> Services:
     await sources.cleanup()
     ffmpeg = FFmpeg(time_limit=settings.edit_time_limit_seconds, max_bytes=upload_limit)
     referrals = Referrals(db, billing, settings.referral_bonus_percent)
+    admin = Admin(db, billing)
     return Services(
         settings,
         db,
@@ -194,7 +201,7 @@ async def build_services(settings: Settings) -> Services:
         users,
         jobs,
         drafts,
-        Admin(db, billing),
+        admin,
         Payments(db, billing, settings.token_packages, referrals=referrals),
         build_i18n(),
         downloads,
@@ -209,6 +216,8 @@ async def build_services(settings: Settings) -> Services:
         Promos(db, billing),
         referrals,
         Broadcasts(db),
+        Exports(db),
+        MarginWatch(db, admin, catalog.pricing.usd_per_token, settings.min_margin_percent),
         redis,
     )
 
@@ -327,6 +336,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         promos=services.promos,
         referrals=services.referrals,
         broadcasts=services.broadcasts,
+        exports=services.exports,
     )
     for observer in (dp.message, dp.callback_query, dp.pre_checkout_query):
         observer.middleware(provide)
@@ -368,6 +378,33 @@ async def reach_telegram(
             attempt += 1
             continue
         return me.username or str(me.id)
+
+
+MARGIN_CHECK_PERIOD = 3600.0
+
+
+async def watch_margins(services: Services, bot: Bot, stop: asyncio.Event) -> None:
+    """Hourly, on one replica of the fleet: models whose margin over the last day fell below
+    MIN_MARGIN_PERCENT, told to the admins once (services.margins)."""
+    settings = services.settings
+    while not stop.is_set():
+        try:
+            if await services.duties.once("margin-check", MARGIN_CHECK_PERIOD):
+                lows = await services.margins.check()
+                if lows:
+                    await tell_low_margins(
+                        bot,
+                        services.i18n,
+                        services.users,
+                        settings.admin_ids,
+                        services.catalog,
+                        settings.min_margin_percent,
+                        lows,
+                    )
+        except Exception:  # a database or Telegram blip: the next hour tries again
+            log.exception("margin check failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), MARGIN_CHECK_PERIOD / 4)
 
 
 async def migrated_database(settings: Settings) -> tuple[Database, list[int]]:
@@ -437,6 +474,9 @@ async def run(settings: Settings) -> None:
             name="catalog-check",
         )  # in the background: the first answer to users never waits for Runware's schemas
         background.add(check_task)
+        background.add(
+            asyncio.create_task(watch_margins(services, bot, stop_checks), name="margins")
+        )
         log.info("bot started; %s", "webhook" if settings.webhook_url else "long polling")
 
     async def on_shutdown() -> None:

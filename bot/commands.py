@@ -56,6 +56,7 @@ ADMIN_COMMANDS = [
     BotCommand(command="resume", description="Accept generations again"),
     BotCommand(command="promo", description="Promo codes: /promo create|list|off"),
     BotCommand(command="broadcast", description="Reply to a message: send it to users"),
+    BotCommand(command="export", description="Ledger and jobs as CSV: /export [days]"),
 ]
 
 

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     welcome_bonus: int = Field(default=0, ge=0, le=1_000_000)
     # the referrer's share of a referred user's first Stars purchase, in tokens
     referral_bonus_percent: int = Field(default=10, ge=0, le=100)
+    # admins are told once when a model's margin over the last day falls below this
+    min_margin_percent: float = Field(default=20.0, ge=-1000, le=100)
     max_tokens_per_operation: int = Field(default=100_000, ge=1, le=1_000_000_000)
     max_active_jobs_per_user: int = Field(default=4, ge=1, le=100)
     job_max_age_minutes: float = Field(default=30, gt=0, le=24 * 60)

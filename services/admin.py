@@ -45,17 +45,34 @@ class Stats:
 
 @dataclass(frozen=True)
 class ModelCost:
-    """Jobs of one model that Runware finished with a reported `cost`."""
+    """One model's jobs (edits left out): tokens charged net of refunds, and Runware's cost
+    (`includeCost`) for those it finished with a reported cost."""
 
     model_id: str
     jobs: int
     costed_jobs: int
     usd: float
-    tokens: int  # charged for the costed jobs
+    tokens: int  # charged for the costed jobs, net of refunds (their revenue)
+    tokens_net: int = 0  # charged for all its jobs, net of refunds
 
     @property
     def usd_per_job(self) -> float | None:
         return self.usd / self.costed_jobs if self.costed_jobs else None
+
+    def margin_percent(self, usd_per_token: float) -> float | None:
+        """(revenue - cost) / revenue of the costed jobs, the revenue being their tokens at
+        the catalog's USD per token; None without a cost or a revenue to compare."""
+        revenue = self.tokens * usd_per_token
+        if self.usd <= 0 or revenue <= 0:
+            return None
+        return (revenue - self.usd) / revenue * 100
+
+
+# Each job's refunds, from the ledger: a job's tokens net of them are what it earned.
+_REFUNDS = (
+    "LEFT JOIN (SELECT job_id, sum(amount) AS back FROM ledger WHERE kind = 'job_refund'"
+    " AND job_id IS NOT NULL GROUP BY job_id) r ON r.job_id = j.id"
+)
 
 
 class Admin:
@@ -74,13 +91,19 @@ class Admin:
             user, {r[0]: r[1] for r in rows}, await self.billing.history(user.id, history)
         )
 
-    async def model_costs(self) -> dict[str, ModelCost]:
+    async def model_costs(self, since: float | None = None) -> dict[str, ModelCost]:
+        """Per model, over all its jobs or those made since a time (Unix seconds)."""
+        where = " AND j.created_at >= ?" if since is not None else ""
         rows = await self.db.fetchall(
-            "SELECT model_id, count(*), count(cost_usd), coalesce(sum(cost_usd), 0),"
-            " coalesce(sum(CASE WHEN cost_usd IS NOT NULL THEN tokens END), 0)"
-            " FROM jobs WHERE edit_kind IS NULL GROUP BY model_id ORDER BY count(*) DESC"
+            "SELECT j.model_id, count(*), count(j.cost_usd), coalesce(sum(j.cost_usd), 0),"
+            " coalesce(sum(CASE WHEN j.cost_usd IS NOT NULL"
+            "   THEN j.tokens - coalesce(r.back, 0) END), 0),"
+            " coalesce(sum(j.tokens - coalesce(r.back, 0)), 0)"
+            f" FROM jobs j {_REFUNDS} WHERE j.edit_kind IS NULL{where}"
+            " GROUP BY j.model_id ORDER BY count(*) DESC, j.model_id",
+            (since,) if since is not None else (),
         )
-        return {r[0]: ModelCost(r[0], r[1], r[2], float(r[3]), int(r[4])) for r in rows}
+        return {r[0]: ModelCost(r[0], r[1], r[2], float(r[3]), int(r[4]), int(r[5])) for r in rows}
 
     async def stats(self) -> Stats:
         week_ago = datetime.fromtimestamp(self.clock() - 7 * 86400, UTC).strftime(

@@ -12,6 +12,7 @@ import os
 from collections import deque
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
@@ -40,6 +41,7 @@ class RecordingSession(BaseSession):
         self.uploads: list[tuple[str, int]] = []  # (file name, bytes) of each file sent
         self.results: list[Any] = []  # what each request answered (same order as requests)
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile + download
+        self.documents: dict[str, bytes] = {}  # file name -> content of each small file sent
 
     def script(self, method: type[TelegramMethod[Any]] | None, **envelope: Any) -> None:
         """Answer the next call of `method` (None: of any method) with this Bot API envelope,
@@ -76,6 +78,8 @@ class RecordingSession(BaseSession):
             if isinstance(value, FSInputFile):
                 path = value.path
                 self.uploads.append((value.filename or "", os.path.getsize(path)))
+                if os.path.getsize(path) <= 4 * 1024 * 1024:  # small files kept for reading
+                    self.documents[value.filename or ""] = Path(path).read_bytes()
         refused = self._refusal(bot, method) if self.check_texts else None
         if refused is not None:  # what Telegram answers to a text it cannot take
             self.results.append(None)

@@ -170,9 +170,9 @@ async def test_stats_match_a_known_set_of_jobs_and_ledger_rows(h, admin):
     assert lines[5] == "Tokens credited: 500 · taken back: 10"
     assert lines[6] == "Tokens spent on videos: 100 (charged 125, refunded 25 in 1 refunds)"
     assert lines[7] == "Runware cost: $2.00 · tokens per USD: 37.5"
-    # Per model: 4 jobs, 75 tokens charged for the two costed ones, $2.00, and the margin of
-    # those tokens at $0.025 each ($1.875) over $2.00.
-    assert lines[10] == "Runway Gen-4.5: 4 · 75 · $2.00 · ×0.94"
+    # Per model: 4 jobs, 100 tokens charged net of the refund, $2.00, and the margin of the
+    # two costed jobs' 75 tokens at $0.025 each ($1.875) over $2.00: -6.7%, a markup of x0.94.
+    assert lines[10] == "Runway Gen-4.5: 4 · 100 · $2.00 · -6.7% (×0.94)"
 
 
 async def test_refund_once_and_tell_the_owner(h, admin):

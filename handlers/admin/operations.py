@@ -1,20 +1,24 @@
-"""Running the bot: /stats, /models, /pause, /resume."""
+"""Running the bot: /stats, /models, /pause, /resume; the alert of a margin that fell."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from aiogram import Bot
 from aiogram.filters import CommandObject
 from aiogram.types import Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.admin.shared import usage
+from handlers.admin.shared import tell_user, usage
 from handlers.render import Markup, fill
 from handlers.texts import TEXT_LIMIT, utf16_len
 from services.admin import Admin, ModelCost, Stats
 from services.catalog import Catalog, VideoModel, Withdrawal
 from services.catalog_check import CatalogChecker
 from services.jobs import JobService
+from services.margins import LowMargin
+from services.users import Users
 
 
 def stats_lines(s: Stats) -> list[str]:
@@ -66,26 +70,36 @@ async def cmd_stats(
     lines = stats_lines(await admin.stats())
     costs = await admin.model_costs()
     if costs:
-        lines += ["", _("<b>Per model</b> (jobs · tokens charged · USD spent · margin):")]
+        lines += [
+            "",
+            _(
+                "<b>Per model</b> (jobs · tokens charged, net of refunds · USD spent · margin "
+                "over the jobs with a cost):"
+            ),
+        ]
         for cost in costs.values():
             lines.append(
                 fill(
                     "{name}: {jobs} · {tokens} · ${usd} · {margin}",
                     name=catalog.name_of(cost.model_id),
                     jobs=cost.jobs,
-                    tokens=cost.tokens,
+                    tokens=cost.tokens_net,
                     usd=f"{cost.usd:.2f}",
-                    margin=_margin(catalog, cost.tokens, cost.usd),
+                    margin=_margin(catalog, cost),
                 )
             )
-    await message.answer("\n".join(lines))
+    for text in chunks(lines):
+        await message.answer(text)
 
 
-def _margin(catalog: Catalog, tokens: int, usd: float) -> str:
-    """Revenue of the tokens (at the catalog's USD per token) over Runware's cost."""
-    if usd <= 0 or tokens <= 0:
+def _margin(catalog: Catalog, cost: ModelCost) -> str:
+    """(Revenue - cost) / revenue, the revenue being the tokens at the catalog's USD per token,
+    and the markup (revenue over Runware's cost)."""
+    percent = cost.margin_percent(catalog.pricing.usd_per_token)
+    if percent is None:
         return "—"
-    return f"×{tokens * catalog.pricing.usd_per_token / usd:.2f}"
+    markup = cost.tokens * catalog.pricing.usd_per_token / cost.usd
+    return f"{percent:.1f}% (×{markup:.2f})"
 
 
 async def cmd_models(
@@ -145,7 +159,7 @@ def model_lines(
         if known is not None
         else (f"${dry:.3f} (dry run)" if dry is not None else "—")
     )
-    margin = _margin(catalog, cost.tokens, cost.usd) if cost and cost.usd else "—"
+    margin = _margin(catalog, cost) if cost else "—"
     estimate = "" if model.price.documented else _(" (price estimated)")
     head = fill(
         "\n<b>{name}</b> <code>{id}</code>: {status}\n",
@@ -199,3 +213,38 @@ async def cmd_resume(message: Message, command: CommandObject, jobs: JobService)
         await message.answer(_("▶️ Resumed: new generations are accepted."))
     else:
         await message.answer(_("Generation was not paused."))
+
+
+def low_margins_text(lows: list[LowMargin], catalog: Catalog, minimum: float) -> str:
+    lines = [str(fill(_("⚠️ <b>Margin below {minimum}%</b> over the last day:"), minimum=minimum))]
+    for item in lows:
+        lines.append(
+            str(
+                fill(
+                    _("{name}: {margin}% · {jobs} videos cost ${usd} and earned {tokens} tokens"),
+                    name=catalog.name_of(item.model_id),
+                    margin=f"{item.percent:.1f}",
+                    jobs=item.jobs,
+                    usd=f"{item.usd:.2f}",
+                    tokens=item.tokens,
+                )
+            )
+        )
+    lines.append(_("Runware's prices may have moved: compare them in /models."))
+    return "\n".join(lines)
+
+
+async def tell_low_margins(
+    bot: Bot,
+    i18n: I18n,
+    users: Users,
+    admin_ids: frozenset[int],
+    catalog: Catalog,
+    minimum: float,
+    lows: list[LowMargin],
+) -> None:
+    """Each admin (who has started the bot) told once, in their language."""
+    for admin_id in sorted(admin_ids):
+        admin = await users.get(admin_id)
+        if admin is not None:
+            await tell_user(bot, i18n, admin, lambda: low_margins_text(lows, catalog, minimum))

@@ -51,7 +51,7 @@ def who(user: User) -> str:
 
 async def tell_user(bot: Bot, i18n: I18n, user: User, render: Callable[[], str]) -> bool:
     """Send a text rendered in the user's own language. False if it could not go."""
-    with i18n.use_locale(user.language):
+    with i18n.context(), i18n.use_locale(user.language):  # context: also outside a handler
         rendered = render()
     try:
         await bot.send_message(user.id, rendered)
