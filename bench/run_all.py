@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import catalog, delivery, edit, fleet, jobs, ledger, startup, updates
+from bench import business, catalog, delivery, edit, fleet, jobs, ledger, startup, updates
 from bench.table import print_table
 
 
@@ -26,6 +26,7 @@ def main() -> int:
         ("ledger", ledger),
         ("catalog", catalog),
         ("edit", edit),
+        ("business", business),
         ("startup", startup),
         ("fleet", fleet),
     ):

@@ -450,6 +450,7 @@ async def run(settings: Settings) -> None:
         budget,
         services.i18n,
         share=settings.broadcast_share_percent / 100,
+        lease=settings.job_lease_seconds,  # after a crash, when another run takes it over
     )
 
     monitor = LoopLagMonitor(settings.loop_lag_report) if settings.loop_lag_report else None

@@ -45,7 +45,7 @@ class Call:
 class BotMessage:
     chat_id: int
     message_id: int
-    kind: str  # text | video | invoice
+    kind: str  # text | video | invoice | copy
     text: str = ""
     markup: dict[str, Any] | None = None
     file_id: str | None = None
@@ -109,6 +109,7 @@ class FakeTelegram:
         self.url = ""
         self.calls: list[Call] = []
         self.messages: dict[int, list[BotMessage]] = defaultdict(list)
+        self.user_messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, id) -> message
         self.files: dict[str, bytes] = {}
         self.blocked: set[int] = set()
         self.faults: list[Fault] = []
@@ -199,14 +200,25 @@ class FakeTelegram:
         }
 
     def send_text(
-        self, user_id: int, text: str, language: str = "en", chat_id: int | None = None
-    ) -> None:
+        self,
+        user_id: int,
+        text: str,
+        language: str = "en",
+        chat_id: int | None = None,
+        reply_to: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A user's text message (returned: another message may reply to it). Kept, so the
+        bot can copy it (copyMessage) as Telegram lets it copy any message in a chat."""
         message = self._message(user_id, language, chat_id, text=text)
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        self.user_messages[(message["chat"]["id"], message["message_id"])] = message
         if text.startswith("/"):
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
             ]
         self._push({"message": message})
+        return message
 
     def send_photo(
         self, user_id: int, data: bytes, caption: str | None = None, language: str = "en"
@@ -425,7 +437,7 @@ class FakeTelegram:
                 self.aborted.append(method)  # the bot died waiting: nothing happened
                 return web.Response(status=499)
         chat = params.get("chat_id")
-        sends = SEND_METHODS | {"editMessageText", "sendChatAction"}
+        sends = SEND_METHODS | {"editMessageText", "sendChatAction", "copyMessage"}
         if method in sends and chat is not None and int(chat) in self.blocked:
             return self._error(403, "Forbidden: bot was blocked by the user")
         for name, caption in (("text", False), ("caption", True)):
@@ -499,6 +511,20 @@ class FakeTelegram:
         if not params.get("text"):
             return self._error(400, "Bad Request: message text is empty")
         return self._ok(self._new_message(int(params["chat_id"]), "text", params).as_json())
+
+    async def _m_copyMessage(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
+        """A copy of a message of any chat the bot is in: the user's own, or the bot's."""
+        source_chat, source_id = int(params["from_chat_id"]), int(params["message_id"])
+        source = self.user_messages.get((source_chat, source_id))
+        text = source.get("text", "") if source else None
+        if source is None:
+            found = self._find(source_chat, source_id)
+            text = found.text if found is not None else None
+        if text is None:
+            return self._error(400, "Bad Request: message to copy not found")
+        message = self._new_message(int(params["chat_id"]), "copy", params)
+        message.text = text
+        return self._ok({"message_id": message.message_id})
 
     async def _m_sendInvoice(self, params: dict[str, Any], _f: dict[str, bytes]) -> web.Response:
         if params.get("currency") != "XTR" or len(params.get("payload", "").encode()) > 128:
