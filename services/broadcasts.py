@@ -421,9 +421,3 @@ class Broadcasts:
                 " WHERE id = ? AND lease_owner = ?",
                 (broadcast_id, self.owner),
             )
-
-    async def recent(self, limit: int = 5) -> list[Broadcast]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM broadcasts WHERE status <> 'draft' ORDER BY id DESC LIMIT ?", (limit,)
-        )
-        return [Broadcast.from_row(r) for r in rows]

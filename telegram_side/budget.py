@@ -53,10 +53,11 @@ COUNTED = frozenset(
         "editMessageMedia",
     }
 )
-# A one-use pass: the first counted call made inside `preclaimed()` uses the slot taken before;
-# a retry of it (after a 429 or a network fault) takes a new slot like any other send.
-_PRECLAIMED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
-    "preclaimed", default=None
+# True: the calls made inside `preclaimed()` hold their slot. A list: a one-use pass
+# (`preclaimed(once=True)`): the first counted call uses it, and a retry of that call (after a
+# 429 or a network fault) takes a new slot like any other send.
+_PRECLAIMED: contextvars.ContextVar[bool | list[bool]] = contextvars.ContextVar(
+    "preclaimed", default=False
 )
 
 
@@ -157,10 +158,10 @@ class RedisBudget:
 
 
 @contextlib.contextmanager
-def preclaimed() -> Iterator[None]:
-    """The first Bot call made inside already holds its slot (a progress edit, a broadcast's
-    copy); any further call, a retry included, takes its own."""
-    token = _PRECLAIMED.set([True])
+def preclaimed(*, once: bool = False) -> Iterator[None]:
+    """The Bot calls made inside already hold their slot (a progress edit); with `once`, only
+    the first does (a broadcast's copy: its retries take their own)."""
+    token = _PRECLAIMED.set([True] if once else True)
     try:
         yield
     finally:
@@ -179,8 +180,8 @@ class BudgetMiddleware(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         if method.__api_method__ in COUNTED:
             claimed = _PRECLAIMED.get()
-            if claimed:
-                claimed.pop()  # used once
-            else:
+            if isinstance(claimed, list) and claimed:
+                claimed.pop()  # a one-use pass, used
+            elif claimed is not True:
                 await self.budget.take()
         return await make_request(bot, method)

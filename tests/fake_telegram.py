@@ -418,8 +418,9 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return self._error(401, "Unauthorized")
         method = request.match_info["method"]
+        arrived = time.monotonic()  # when Telegram would count the send: before the body is read
         params, files = await self._params(request)
-        self.calls.append(Call(method, params))
+        self.calls.append(Call(method, params, arrived))
         if method == "getUpdates" and self.drop_get_updates > 0:
             self.drop_get_updates -= 1
             assert request.transport is not None

@@ -8,9 +8,11 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from aiogram.methods import SendMessage
 
 from bot.redis_state import open_redis
-from telegram_side.budget import LocalBudget, RedisBudget, SendBudget
+from telegram_side.budget import BudgetMiddleware, LocalBudget, RedisBudget, SendBudget, preclaimed
+from tests.recording_session import recording_bot
 from tests.servers import redis_url
 
 
@@ -64,3 +66,23 @@ async def test_one_progress_edit_per_chat_per_interval_for_the_fleet(budgets):
     assert await b.once_per("progress:8", 0.2)  # another chat
     await asyncio.sleep(0.25)  # the interval itself is what is tested: it must run out
     assert await b.once_per("progress:7", 0.2)
+
+
+async def test_a_one_use_pass_covers_the_first_call_and_a_retry_takes_its_own_slot():
+    """A broadcast's copy holds the slot it took (preclaimed(once=True)); if Telegram answers
+    429 and the call is made again, that attempt takes a slot of its own. A plain pass (a
+    progress edit) covers what is made inside it."""
+    bot, session = recording_bot()
+    budget = LocalBudget(10)
+    session.middleware(BudgetMiddleware(budget))
+    with preclaimed(once=True):
+        await bot.send_message(1, "the copy")  # the pass
+        await bot.send_message(1, "its retry")  # a slot
+        await bot.send_message(1, "another")  # a slot
+    assert len(budget._sent) == 2
+    with preclaimed():
+        await bot.send_message(1, "an edit")
+    assert len(budget._sent) == 2
+    await bot.send_message(1, "an answer")
+    assert len(budget._sent) == 3
+    assert len(session.sent(SendMessage)) == 5
