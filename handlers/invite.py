@@ -98,26 +98,25 @@ async def tell_bonus(
     inviter = await users.get(bonus.referrer_id)
     if inviter is None or bonus.tokens <= 0:
         return
-    if refunded:
-        text = _(
-            "↩️ A purchase that earned you an invitation bonus was refunded: {tokens} taken "
-            "back. Your balance: {balance}."
-        )
-    else:
-        text = _(
-            "🎁 {name} made their first purchase: {tokens} for the invitation. "
-            "Your balance: {balance}."
-        )
-    await tell_user(
-        bot,
-        i18n,
-        inviter,
-        lambda: str(
+
+    def render() -> str:  # in the inviter's language, which may not be the buyer's
+        if refunded:
+            text = _(
+                "↩️ A purchase that earned you an invitation bonus was refunded: {tokens} taken "
+                "back. Your balance: {balance}."
+            )
+        else:
+            text = _(
+                "🎁 {name} made their first purchase: {tokens} for the invitation. "
+                "Your balance: {balance}."
+            )
+        return str(
             fill(
                 text,
                 name=buyer_name or _("Someone you invited"),
                 tokens=screens.tokens(bonus.tokens),
                 balance=screens.tokens(bonus.balance),
             )
-        ),
-    )
+        )
+
+    await tell_user(bot, i18n, inviter, render)

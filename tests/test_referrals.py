@@ -199,3 +199,17 @@ async def test_no_bonus_when_the_percent_is_zero(tmp_path):
         assert "%" not in harness.as_user(INVITER).last_text()
     finally:
         await harness.close()
+
+
+async def test_each_person_is_told_in_their_own_language(h):
+    # The inviter speaks English, the friend Russian: the inviter's news comes in English.
+    friend = h.as_user(FRIEND, "ru")
+    await friend.send("/start ref-1001")
+    assert "Вы пришли по приглашению" in " ".join(friend.texts())
+    inviter = h.as_user(INVITER)
+    assert inviter.last_text().startswith("🎉 Ann joined through your invitation link.")
+    await buy(h, FRIEND, 100, 50, "ch-mixed")
+    assert inviter.last_text().startswith("🎁 Ann made their first purchase: 10 tokens")
+    assert "Друг, который вас пригласил" in friend.last_text()
+    await h.as_user(ADMIN).send("/refundstars ch-mixed")
+    assert inviter.last_text().startswith("↩️ A purchase that earned you an invitation bonus")

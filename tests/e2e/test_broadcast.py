@@ -11,6 +11,7 @@ import time
 from collections import Counter
 
 from tests.e2e.conftest import ADMIN, BotProcess
+from tests.test_budget import busiest_second
 
 USERS = 1000
 RATE = 200  # TELEGRAM_SENDS_PER_SECOND, raised from 25 for the suite's time
@@ -27,16 +28,6 @@ def add_users(bot: BotProcess, count: int) -> list[int]:
 
 def copies(telegram, chat: int) -> int:
     return sum(1 for m in telegram.messages[chat] if m.kind == "copy")
-
-
-def most_in_a_second(times: list[float], window: float = 0.95) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end, t in enumerate(times):
-        while times[start] <= t - window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 async def test_a_broadcast_killed_mid_way_sends_nobody_a_second_copy(tmp_path, telegram, runware):
@@ -96,7 +87,7 @@ async def test_a_broadcast_killed_mid_way_sends_nobody_a_second_copy(tmp_path, t
     assert f"Sent {sent} of {USERS}" in final
     counted = {"sendMessage", "copyMessage", "editMessageText", "sendVideo", "sendDocument"}
     times = [c.at for c in telegram.calls if c.method in counted]
-    assert most_in_a_second(times) <= RATE
+    assert busiest_second(times) <= RATE
     bot.assert_clean()
     print(
         f"\nbroadcast e2e: {USERS} users in {elapsed:.1f} s with a kill -9 and a restart,"
