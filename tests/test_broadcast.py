@@ -240,9 +240,10 @@ async def test_killed_or_stopped_mid_way_nobody_gets_a_second_copy(h, users, how
     )
     second.start()
 
-    async def done():
+    async def done():  # finished in the database, and the admin told (just after)
         b = await h.services.broadcasts.get(draft.id)
-        return b.status == "done"
+        told = any(isinstance(r, SendMessage) and r.text.startswith("✅") for r in session.requests)
+        return b.status == "done" and told
 
     try:
         await wait_for(done, timeout=90)
