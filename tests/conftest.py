@@ -1,12 +1,28 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import gc
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from services.db import Database, SqliteDatabase
 from services.migrations import migrate
 from tests.servers import postgres_schema
+
+
+@pytest.fixture
+def no_gc_pauses() -> Iterator[None]:
+    """For the tests that time sends to the millisecond (the send budget): Python's cyclic
+    garbage collector stays off while they run. A full collection of this process's heap (the
+    whole suite's objects) stalls its event loop for 200-300 ms on a loaded machine, and the
+    fake Telegram, which times a send when its loop reads the request, would then stamp every
+    send that arrived during the stall with the same instant: a burst the bot never made."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -61,6 +61,7 @@ async def test_replicas_starting_together_set_the_webhook_and_reconcile_once(fle
     assert len(telegram.called("getWebhookInfo")) == 2  # each replica looked first
 
 
+@pytest.mark.usefixtures("no_gc_pauses")
 async def test_fifty_users_two_videos_each_across_replicas_with_one_killed(
     fleet,
     telegram,
