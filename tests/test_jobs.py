@@ -1128,6 +1128,42 @@ async def test_a_pushed_failure_in_any_known_shape_refunds_once(world):
     assert refunds == 1
 
 
+async def test_a_result_pushed_before_its_submit_is_written_down_is_not_left_waiting(world):
+    """Runware has the task and pushes its result while the submit's answer is still on its way
+    (or its replica died before it): the job is delivered now, not after the safety poll."""
+    runner = world.runner(result_url=HOOK, safety_poll=600)
+    job = await world.create()
+    answered = asyncio.Event()
+    real_submit = world.runware.submit_video
+
+    async def slow_answer(request, *, retry=False):
+        task_uuid = await real_submit(request, retry=retry)  # Runware has it
+        await answered.wait()  # its answer is slow to come back
+        return task_uuid
+
+    world.runware.submit_video = slow_answer
+    submitting = asyncio.create_task(run(runner))
+    for _ in range(500):
+        if video_tasks(world.fake):
+            break
+        await asyncio.sleep(0.01)
+    job = await world.job(job.id)
+    assert job.status is Status.QUEUED and job.sending_at is not None
+    url = world.fake.finish(job.task_uuid)
+    assert await runner.pushed(job.id, job.callback_token, result(job, status="progress"))
+    assert (await world.job(job.id)).status is Status.QUEUED  # nothing final: nothing moves
+    done = result(job, status="success", videoURL=url, cost=0.4)
+    assert await runner.pushed(job.id, job.callback_token, done)
+    assert (await world.job(job.id)).status is Status.SUCCEEDED
+    answered.set()
+    await submitting
+    await run(runner, steps=2)
+    assert (await world.job(job.id)).status is Status.DELIVERED
+    assert len(world.session.sent(SendVideo)) == 1
+    assert polls(world) == 0
+    assert await world.balance() == 500 - job.tokens  # charged once, nothing refunded
+
+
 @pytest.mark.parametrize("body", [None, {"hello": 1}, [], {"errors": [{"code": "x"}]}])
 async def test_a_push_with_nothing_final_in_it_brings_the_poll_forward(world, body):
     runner = world.runner(result_url=HOOK, safety_poll=600)

@@ -400,9 +400,27 @@ class JobRunner:
             return False
         if not secrets.compare_digest(token.encode(), job.callback_token.encode()):
             return False
+        result = pushed_result(body, job.task_uuid)
+        if job.status in (Status.QUEUED, Status.UPLOADING) and job.sending_at is not None:
+            if result is None:
+                return True  # nothing final: the submit, once written down, brings the polls
+            # A final result before the submit is written down: the replica that sent the task
+            # died before Runware's answer, or the answer is still on its way. The push (the
+            # job's token, its taskUUID) proves Runware has the task: the job is submitted now,
+            # rather than waiting for the safety poll. The sender's own move then finds it done.
+            moved = await self.jobs.move(
+                job,
+                Status.SUBMITTED,
+                submitted_at=self.clock(),
+                next_at=self.clock(),
+                lease_owner=None,
+                lease_until=None,
+            )
+            if moved is not None:
+                log.info("job %d: its result came before its submit was written down", job.id)
+            job = moved or await self.jobs.get(job_id) or job
         if job.status is not Status.SUBMITTED:
             return True  # settled already (a poll came first, or Runware sent it again)
-        result = pushed_result(body, job.task_uuid)
         if await self._settle(job, result, self.clock()):
             self.wake()
         else:
