@@ -5,7 +5,8 @@ The dialect differences stay here:
 - SQLite's `BEGIN IMMEDIATE` makes every write transaction take the one write lock, and the
   services rely on it (a check and the write it allows happen with nothing in between). Here a
   write transaction takes a transaction-scoped advisory lock first, which gives the same order
-  across every connection and every replica; reads never wait for it.
+  across every connection and every replica; reads never wait for it. The lock is the schema's
+  (the tables of `search_path`), so bots or tests in other schemas of the server never wait.
 - Migrations are their own files (migrations/postgresql), with the same meaning.
 """
 
@@ -22,7 +23,7 @@ import asyncpg
 
 from services.db import Params, Row, Tx
 
-# The advisory lock every write transaction takes (any constant; one per database).
+# The advisory lock every write transaction takes: this constant and the schema's name.
 WRITE_LOCK = 0x76696465  # "vide"
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -85,7 +86,9 @@ class PostgresDatabase:
         """One atomic unit, committed when the block ends and rolled back on any exception.
         `hot` matters only to SQLite (which connection writes); here every write is alike."""
         async with self._lock, self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", WRITE_LOCK
+            )
             yield PgTx(conn)
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
