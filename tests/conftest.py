@@ -10,6 +10,27 @@ from services.migrations import migrate
 from tests.servers import postgres_schema
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--part",
+        choices=("all", "shared", "alone"),
+        default="all",
+        help="shared: the tests that may run beside others (scripts/test.sh runs them on several "
+        "processes); alone: those marked `alone`, which time send rates or load the machine",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    part = config.getoption("--part")
+    if part == "all":
+        return
+    keep = [i for i in items if (i.get_closest_marker("alone") is not None) == (part == "alone")]
+    dropped = [i for i in items if i not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 @pytest.fixture
 def no_gc_pauses() -> Iterator[None]:
     """For the tests that time sends to the millisecond (the send budget): Python's cyclic

@@ -276,6 +276,14 @@ class FakeTelegram:
         language: str = "en",
         timeout: float = 20,
     ) -> dict[str, Any]:
+        """Tap the button whose text holds `label`, once the message shows it: as a person
+        would, who sees the button only after the edit that adds it, which may come a moment
+        after the answer to the last tap. Returns the answer to this tap."""
+        deadline = time.monotonic() + timeout
+        while not any(label in text for text, _ in message.buttons()):
+            if time.monotonic() > deadline:
+                message.button(label)  # fails, naming the buttons there are
+            await asyncio.sleep(0.02)
         query_id = self.press(user_id, message, message.button(label), language)
         return await self.wait_answer(query_id, timeout)
 

@@ -20,8 +20,20 @@ from services.db import Database
 from services.postgres import PostgresDatabase
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-# A database index of its own, emptied before and after each test that uses it.
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_url() -> str:
+    """A database index of its own, emptied before and after each test that uses it: 15, and
+    with tests on several processes (pytest-xdist's gw0, gw1, ...) 15, 14, ... one each."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, index = url.rpartition("/")
+    return f"{base}/{int(index) - int(worker[2:])}"
+
+
+REDIS_URL = _redis_url()
 
 
 def unavailable(what: str, exc: BaseException) -> None:
@@ -85,7 +97,8 @@ async def table_names(db: Database) -> set[str]:
 
 @asynccontextmanager
 async def redis_url() -> AsyncIterator[str]:
-    """The test Redis database, empty, emptied again afterwards (tests run one at a time)."""
+    """The test Redis database, empty, emptied again afterwards (one test at a time uses it:
+    a process of its own has its own index)."""
     client = Redis.from_url(REDIS_URL, socket_connect_timeout=5)
     try:
         await client.flushdb()

@@ -196,6 +196,7 @@ async def test_filters_pick_their_audience(h):
     assert await b.count(Audience.parse(["buyers", "lang=ru"]), ADMIN) == 0
 
 
+@pytest.mark.alone
 @pytest.mark.usefixtures("no_gc_pauses")
 @pytest.mark.parametrize(("users", "how"), [(500, "kill"), (300, "stop")])
 async def test_killed_or_stopped_mid_way_nobody_gets_a_second_copy(h, users, how):

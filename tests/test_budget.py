@@ -36,6 +36,7 @@ def busiest_second(times: list[float], window: float = 0.95) -> int:
     return max(sum(1 for t in times[i:] if t - start < window) for i, start in enumerate(times))
 
 
+@pytest.mark.alone
 @pytest.mark.usefixtures("no_gc_pauses")
 async def test_replicas_sending_at_once_stay_within_the_budget_together(budgets):
     a, b = budgets(20)

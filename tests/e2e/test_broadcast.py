@@ -32,6 +32,7 @@ def copies(telegram, chat: int) -> int:
     return sum(1 for m in telegram.messages[chat] if m.kind == "copy")
 
 
+@pytest.mark.alone
 @pytest.mark.usefixtures("no_gc_pauses")
 async def test_a_broadcast_killed_mid_way_sends_nobody_a_second_copy(tmp_path, telegram, runware):
     bot = BotProcess(tmp_path, telegram, runware, TELEGRAM_SENDS_PER_SECOND=RATE)
