@@ -11,8 +11,10 @@ Sends wait for a slot (`take`), first come first served within a replica. Progre
 wait: they take a slot only while the second is less than `PROGRESS_SHARE` used, leaving the
 rest to answers and videos, and are skipped otherwise (the next poll shows newer progress).
 
-`BudgetMiddleware` makes every counted call of the Bot take its slot first; a progress edit has
-already asked (`preclaimed()`), so it passes without a second slot."""
+`BudgetMiddleware` makes every counted call of the Bot take its slot first. A send that took its
+slot itself (a progress edit, a video, a broadcast's copy) holds a one-use pass
+(`preclaimed(once=True)`): its first attempt passes without a second slot, and an attempt
+made again after a 429 takes one of its own, as Telegram counts it."""
 
 from __future__ import annotations
 

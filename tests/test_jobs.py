@@ -36,6 +36,7 @@ from services.postgres import PostgresDatabase
 from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
 from services.users import Users
+from telegram_side.budget import BudgetMiddleware
 from telegram_side.messenger import TelegramMessenger
 from tests.conftest import catalog_priced
 from tests.fake_runware import API, SCHEMAS, VIDEOS, FakeRunware
@@ -599,6 +600,29 @@ async def test_429_on_send_video_still_delivers(world):
     assert (await world.job(job.id)).status is Status.DELIVERED
     assert world.telegram_sleeps == [3.0]
     assert len(world.session.sent(SendVideo)) == 2
+
+
+async def test_a_video_sent_again_after_a_429_takes_a_budget_slot_of_its_own(world):
+    """The send budget counts what Telegram receives: the first attempt holds the slot the
+    messenger took for it, and the attempt after the 429 takes another."""
+    budget = world.messenger.budget
+    world.session.middleware(BudgetMiddleware(budget))  # inside the retries, as in the Bot
+    runner = world.runner()
+    job = await finished(world, runner)
+    slots = 0
+    take = budget.take
+
+    async def counted() -> None:
+        nonlocal slots
+        slots += 1
+        await take()
+
+    budget.take = counted
+    world.session.refuse(SendVideo, 429, "Too Many Requests: retry after 3", retry_after=3)
+    await run(runner, steps=2)
+    assert (await world.job(job.id)).status is Status.DELIVERED
+    assert len(world.session.sent(SendVideo)) == 2
+    assert slots == 2
 
 
 async def test_url_refused_falls_back_to_a_streamed_upload(world):
