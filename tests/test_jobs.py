@@ -35,6 +35,7 @@ from services.jobs import AdminRefund, CancelOutcome, Draft, Job, JobService, St
 from services.postgres import PostgresDatabase
 from services.runner import JobRunner, RunnerOptions
 from services.runware import RunwareClient, RunwareOptions
+from services.runware.errors import ErrorClass, RunwareError, RunwareFailure
 from services.users import Users
 from telegram_side.budget import BudgetMiddleware
 from telegram_side.messenger import TelegramMessenger
@@ -1185,6 +1186,38 @@ async def test_a_result_pushed_before_its_submit_is_written_down_is_not_left_wai
     assert (await world.job(job.id)).status is Status.DELIVERED
     assert len(world.session.sent(SendVideo)) == 1
     assert polls(world) == 0
+    assert await world.balance() == 500 - job.tokens  # charged once, nothing refunded
+
+
+async def test_a_submit_that_fails_after_its_result_was_pushed_fails_nothing(world):
+    """The push settled the job while the submit's call was still out; the call then ends in
+    an error. The video is ready: the job is not failed, and nothing is refunded."""
+    runner = world.runner(result_url=HOOK, safety_poll=600)
+    job = await world.create()
+    answered = asyncio.Event()
+    real_submit = world.runware.submit_video
+
+    async def accepted_then_refused(request, *, retry=False):
+        await real_submit(request, retry=retry)  # Runware has it
+        await answered.wait()
+        raise RunwareFailure(RunwareError(ErrorClass.PROVIDER, "late", "the answer was an error"))
+
+    world.runware.submit_video = accepted_then_refused
+    submitting = asyncio.create_task(run(runner))
+    for _ in range(500):
+        if video_tasks(world.fake):
+            break
+        await asyncio.sleep(0.01)
+    job = await world.job(job.id)
+    url = world.fake.finish(job.task_uuid)
+    done = result(job, status="success", videoURL=url, cost=0.4)
+    assert await runner.pushed(job.id, job.callback_token, done)
+    answered.set()
+    await submitting
+    await run(runner, steps=2)
+    job = await world.job(job.id)
+    assert job.status is Status.DELIVERED and job.error_class is None
+    assert len(world.session.sent(SendVideo)) == 1
     assert await world.balance() == 500 - job.tokens  # charged once, nothing refunded
 
 

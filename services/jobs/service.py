@@ -467,11 +467,22 @@ class JobService:
                 f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), job.id)
             )
 
-    async def fail(self, job: Job, error_class: str, message: str) -> Job | None:
-        """Move to failed and refund, in one transaction. None if the job was already final."""
+    async def fail(
+        self,
+        job: Job,
+        error_class: str,
+        message: str,
+        *,
+        only_from: tuple[Status, ...] | None = None,
+    ) -> Job | None:
+        """Move to failed and refund, in one transaction. None if the job was already final,
+        or (with `only_from`) had moved past those states: a failed submit fails only a job
+        still waiting to be submitted, not one whose result Runware pushed meanwhile."""
         async with self.db.transaction() as tx:
             row = await tx.fetchone("SELECT status FROM jobs WHERE id = ?", (job.id,))
             if row is None or Status(row["status"]) in (Status.DELIVERED, Status.FAILED):
+                return None
+            if only_from is not None and Status(row["status"]) not in only_from:
                 return None
             failed = await self._move(
                 tx,

@@ -26,7 +26,7 @@ class Courier:
         messenger: Messenger,
         options: RunnerOptions,
         owner: str,
-        fail: Callable[[Job, str, str], Awaitable[None]],
+        fail: Callable[[Job, str, str], Awaitable[object]],
     ) -> None:
         self.jobs = jobs
         self.messenger = messenger

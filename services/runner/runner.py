@@ -331,8 +331,9 @@ class JobRunner:
             log.warning("job %d: submit failed (%s); again in %.0fs", job.id, error.code, delay)
             await self.jobs.release(job.id, self.owner, delay=delay)
             return
-        await self._fail(job, error.error_class.value, error_text(error))
-        await self.health.job_failed(job, exc)
+        waiting = (Status.QUEUED, Status.UPLOADING)  # not a job whose result came meanwhile
+        if await self._fail(job, error.error_class.value, error_text(error), only_from=waiting):
+            await self.health.job_failed(job, exc)
 
     # --- polling ------------------------------------------------------------------------------
 
@@ -467,8 +468,16 @@ class JobRunner:
         if message_id is not None and message_id != job.progress_message_id:
             await self.jobs.update(job, progress_message_id=message_id)
 
-    async def _fail(self, job: Job, error_class: str, message: str) -> None:
-        failed = await self.jobs.fail(job, error_class, message)
+    async def _fail(
+        self,
+        job: Job,
+        error_class: str,
+        message: str,
+        *,
+        only_from: tuple[Status, ...] | None = None,
+    ) -> bool:
+        """Failed and refunded (the user is told by the notice step); False if it was not."""
+        failed = await self.jobs.fail(job, error_class, message, only_from=only_from)
         if failed is not None:
             log.warning(
                 "job %d failed (%s): %s; %d tokens refunded",
@@ -478,3 +487,4 @@ class JobRunner:
                 job.tokens,
             )
             self.wake()
+        return failed is not None
