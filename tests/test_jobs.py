@@ -1153,25 +1153,32 @@ async def test_a_pushed_failure_in_any_known_shape_refunds_once(world):
     assert refunds == 1
 
 
+async def submit_held(world: World, runner: JobRunner, answer) -> asyncio.Task:
+    """The runner's step, started: its submit reaches Runware, and the call stays out until
+    `answer()` returns (the task's UUID comes back) or raises (the call ends in that error)."""
+    real_submit = world.runware.submit_video
+
+    async def held(request, *, retry=False):
+        task_uuid = await real_submit(request, retry=retry)  # Runware has it
+        await answer()
+        return task_uuid
+
+    world.runware.submit_video = held
+    submitting = asyncio.create_task(run(runner))
+    for _ in range(500):
+        if video_tasks(world.fake):
+            break
+        await asyncio.sleep(0.01)
+    return submitting
+
+
 async def test_a_result_pushed_before_its_submit_is_written_down_is_not_left_waiting(world):
     """Runware has the task and pushes its result while the submit's answer is still on its way
     (or its replica died before it): the job is delivered now, not after the safety poll."""
     runner = world.runner(result_url=HOOK, safety_poll=600)
     job = await world.create()
     answered = asyncio.Event()
-    real_submit = world.runware.submit_video
-
-    async def slow_answer(request, *, retry=False):
-        task_uuid = await real_submit(request, retry=retry)  # Runware has it
-        await answered.wait()  # its answer is slow to come back
-        return task_uuid
-
-    world.runware.submit_video = slow_answer
-    submitting = asyncio.create_task(run(runner))
-    for _ in range(500):
-        if video_tasks(world.fake):
-            break
-        await asyncio.sleep(0.01)
+    submitting = await submit_held(world, runner, answered.wait)  # its answer is slow to come
     job = await world.job(job.id)
     assert job.status is Status.QUEUED and job.sending_at is not None
     url = world.fake.finish(job.task_uuid)
@@ -1195,19 +1202,12 @@ async def test_a_submit_that_fails_after_its_result_was_pushed_fails_nothing(wor
     runner = world.runner(result_url=HOOK, safety_poll=600)
     job = await world.create()
     answered = asyncio.Event()
-    real_submit = world.runware.submit_video
 
-    async def accepted_then_refused(request, *, retry=False):
-        await real_submit(request, retry=retry)  # Runware has it
+    async def refused() -> None:
         await answered.wait()
         raise RunwareFailure(RunwareError(ErrorClass.PROVIDER, "late", "the answer was an error"))
 
-    world.runware.submit_video = accepted_then_refused
-    submitting = asyncio.create_task(run(runner))
-    for _ in range(500):
-        if video_tasks(world.fake):
-            break
-        await asyncio.sleep(0.01)
+    submitting = await submit_held(world, runner, refused)
     job = await world.job(job.id)
     url = world.fake.finish(job.task_uuid)
     done = result(job, status="success", videoURL=url, cost=0.4)
