@@ -165,7 +165,7 @@ class BroadcastRunner:
         if not await self.broadcasts.mark(broadcast.id, user_id):
             return None
         try:
-            with preclaimed(once=True):  # a retry after a 429 takes its own slot
+            with preclaimed():  # a retry after a 429 takes its own slot
                 sent = await self.bot.copy_message(
                     chat_id=user_id,
                     from_chat_id=broadcast.from_chat_id,

@@ -13,8 +13,8 @@ rest to answers and videos, and are skipped otherwise (the next poll shows newer
 
 `BudgetMiddleware` makes every counted call of the Bot take its slot first. A send that took its
 slot itself (a progress edit, a video, a broadcast's copy) holds a one-use pass
-(`preclaimed(once=True)`): its first attempt passes without a second slot, and an attempt
-made again after a 429 takes one of its own, as Telegram counts it."""
+(`preclaimed()`): its first attempt passes without a second slot, and an attempt made again
+after a 429 takes one of its own, as Telegram counts it."""
 
 from __future__ import annotations
 
@@ -55,11 +55,10 @@ COUNTED = frozenset(
         "editMessageMedia",
     }
 )
-# True: the calls made inside `preclaimed()` hold their slot. A list: a one-use pass
-# (`preclaimed(once=True)`): the first counted call uses it, and a retry of that call (after a
-# 429 or a network fault) takes a new slot like any other send.
-_PRECLAIMED: contextvars.ContextVar[bool | list[bool]] = contextvars.ContextVar(
-    "preclaimed", default=False
+# A one-use pass: the first counted call made inside `preclaimed()` uses the slot taken before;
+# a retry of it (after a 429 or a network fault) takes a new slot like any other send.
+_PRECLAIMED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
+    "preclaimed", default=None
 )
 
 
@@ -160,10 +159,10 @@ class RedisBudget:
 
 
 @contextlib.contextmanager
-def preclaimed(*, once: bool = False) -> Iterator[None]:
-    """The Bot calls made inside already hold their slot (a progress edit); with `once`, only
-    the first does (a broadcast's copy: its retries take their own)."""
-    token = _PRECLAIMED.set([True] if once else True)
+def preclaimed() -> Iterator[None]:
+    """The first Bot call made inside already holds its slot (a progress edit, a video, a
+    broadcast's copy); any further call, a retry included, takes its own."""
+    token = _PRECLAIMED.set([True])
     try:
         yield
     finally:
@@ -182,8 +181,8 @@ class BudgetMiddleware(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         if method.__api_method__ in COUNTED:
             claimed = _PRECLAIMED.get()
-            if isinstance(claimed, list) and claimed:
-                claimed.pop()  # a one-use pass, used
-            elif claimed is not True:
+            if claimed:
+                claimed.pop()  # used once
+            else:
                 await self.budget.take()
         return await make_request(bot, method)

@@ -146,7 +146,7 @@ class TelegramMessenger:
         if self._last_text.get(job.id) == text:
             return None
         try:
-            with preclaimed(once=True):  # its slot was taken in _may_edit; a retry takes its own
+            with preclaimed():  # its slot was taken in _may_edit; a retry takes its own
                 await self.bot.edit_message_text(
                     text=text,
                     chat_id=job.chat_id,
@@ -245,7 +245,7 @@ class TelegramMessenger:
         """sendVideo; a caption Telegram refuses is dropped rather than the video."""
         try:
             await self._my_turn(still_mine)
-            with preclaimed(once=True):
+            with preclaimed():
                 return await self.bot.send_video(
                     job.chat_id,
                     video=video,
@@ -259,7 +259,7 @@ class TelegramMessenger:
                 raise
             log.warning("job %d: caption refused (%s); sent without it", job.id, exc.message)
             await self._my_turn(still_mine)
-            with preclaimed(once=True):
+            with preclaimed():
                 return await self.bot.send_video(
                     job.chat_id, video=video, supports_streaming=True, reply_markup=markup, **extra
                 )
@@ -357,7 +357,7 @@ class TelegramMessenger:
             )
         try:
             await self._my_turn(still_mine)
-            with preclaimed(once=True):
+            with preclaimed():
                 await self.bot.send_message(job.chat_id, text, reply_markup=markup)
         except TelegramAPIError as exc:
             if unreachable(exc):
@@ -391,7 +391,7 @@ class TelegramMessenger:
                 text = fill(_("🔗 The original file: {url}"), url=job.video_url)
             text += "\n" + _("The link works for a limited time; the video stays in /gallery.")
         await self.budget.take()
-        with preclaimed(once=True):
+        with preclaimed():
             await self.bot.send_message(job.chat_id, text)
 
     async def _send_file(self, job: Job, lang: str) -> bool:
@@ -404,7 +404,7 @@ class TelegramMessenger:
                     _("📎 {name}, the original file"), name=self.catalog.name_of(job.model_id)
                 )
             await self.budget.take()
-            with preclaimed(once=True):
+            with preclaimed():
                 await self.bot.send_document(
                     job.chat_id,
                     FSInputFile(path, filename=f"video-{job.id}.mp4"),

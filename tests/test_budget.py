@@ -71,20 +71,16 @@ async def test_one_progress_edit_per_chat_per_interval_for_the_fleet(budgets):
 
 
 async def test_a_one_use_pass_covers_the_first_call_and_a_retry_takes_its_own_slot():
-    """A broadcast's copy holds the slot it took (preclaimed(once=True)); if Telegram answers
-    429 and the call is made again, that attempt takes a slot of its own. A plain pass (a
-    progress edit) covers what is made inside it."""
+    """A send that took its slot (a video, a broadcast's copy) holds it (preclaimed()); if
+    Telegram answers 429 and the call is made again, that attempt takes a slot of its own."""
     bot, session = recording_bot()
     budget = LocalBudget(10)
     session.middleware(BudgetMiddleware(budget))
-    with preclaimed(once=True):
+    with preclaimed():
         await bot.send_message(1, "the copy")  # the pass
         await bot.send_message(1, "its retry")  # a slot
         await bot.send_message(1, "another")  # a slot
     assert len(budget._sent) == 2
-    with preclaimed():
-        await bot.send_message(1, "an edit")
-    assert len(budget._sent) == 2
     await bot.send_message(1, "an answer")
     assert len(budget._sent) == 3
-    assert len(session.sent(SendMessage)) == 5
+    assert len(session.sent(SendMessage)) == 4
