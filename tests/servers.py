@@ -30,6 +30,8 @@ def _redis_url() -> str:
     if not worker.startswith("gw"):
         return url
     base, _, index = url.rpartition("/")
+    if not index.isdigit():  # no index in the URL: count down from 15, as by default
+        base, index = url.rstrip("/"), "15"
     return f"{base}/{int(index) - int(worker[2:])}"
 
 
